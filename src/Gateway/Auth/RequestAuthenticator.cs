@@ -1,0 +1,106 @@
+using System.Text;
+using OrleansVault.Errors;
+using OrleansVault.Projects;
+
+namespace OrleansVault.Gateway.Auth;
+
+/// <summary>Who is calling: the project, the API key, and (for tokens) when the token expires.</summary>
+public sealed record Caller(string ProjectId, string KeyId, string? Origin, long? TokenExpiresAt);
+
+/// <summary>
+/// Turns an <c>Authorization</c> value (Basic key:secret or Bearer token; on sockets the <c>auth</c> query
+/// parameter) plus the request's <c>Origin</c> into a <see cref="Caller"/>, or a 401/403 <see cref="VaultException"/>.
+/// </summary>
+public sealed class RequestAuthenticator(ProjectDirectory projects, KeyRingCache keyRing, TokenService tokens)
+{
+    public async Task<Caller> AuthenticateAsync(string projectId, string? authorization, string? origin)
+    {
+        if (string.IsNullOrWhiteSpace(authorization))
+        {
+            throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.CredentialsMissing, "Send an access token (Bearer) or API key and secret (Basic).");
+        }
+
+        if (TryScheme(authorization, "Basic", out var basic))
+        {
+            var (project, key) = await VerifyBasicAsync(projectId, basic);
+            OriginPolicy.Enforce(key, origin);
+            return new Caller(project.ProjectId, key.KeyId, origin, null);
+        }
+
+        if (TryScheme(authorization, "Bearer", out var token))
+        {
+            var claims = await tokens.ValidateAsync(token, projectId);
+            var project = await projects.GetAsync(projectId);
+            var key = project?.FindKey(claims.KeyId);
+            if (key is null || !key.Enabled)
+            {
+                throw new VaultException(VaultErrorKind.Forbidden, ErrorCodes.KeyDisabled, "The API key of this token is disabled or gone.");
+            }
+
+            if (claims.Origin is not null && !string.IsNullOrEmpty(origin) && !string.Equals(claims.Origin, origin, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new VaultException(VaultErrorKind.Forbidden, ErrorCodes.OriginNotAllowed, "This token was minted for another origin.");
+            }
+
+            OriginPolicy.Enforce(key, string.IsNullOrEmpty(origin) ? null : origin);
+            return new Caller(projectId, key.KeyId, origin, claims.ExpiresAt);
+        }
+
+        throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.CredentialsInvalid, "The Authorization scheme must be Basic or Bearer.");
+    }
+
+    /// <summary>Checks Basic credentials against the project's keys in constant time.</summary>
+    public async Task<(ProjectSnapshot Project, ApiKeyRecord Key)> VerifyBasicAsync(string projectId, string encoded)
+    {
+        var invalid = new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.CredentialsInvalid, "The API key or secret is wrong.");
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+        }
+        catch (FormatException)
+        {
+            throw invalid;
+        }
+
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            throw invalid;
+        }
+
+        var keyId = decoded[..colon];
+        var secret = decoded[(colon + 1)..];
+        var material = await keyRing.GetAsync();
+        var project = await projects.GetAsync(projectId);
+        var key = project?.FindKey(keyId);
+
+        // Hash even when the key is unknown, so timing does not tell which keys exist.
+        var matches = SecretHasher.Matches(material.Pepper, secret, key?.SecretHash ?? new byte[32]);
+        if (project is null || key is null || !matches)
+        {
+            throw invalid;
+        }
+
+        if (!key.Enabled)
+        {
+            throw new VaultException(VaultErrorKind.Forbidden, ErrorCodes.KeyDisabled, "This API key is disabled.");
+        }
+
+        return (project, key);
+    }
+
+    private static bool TryScheme(string header, string scheme, out string value)
+    {
+        if (header.Length > scheme.Length + 1
+            && header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
+            && header[scheme.Length] == ' ')
+        {
+            value = header[(scheme.Length + 1)..].Trim();
+            return value.Length > 0;
+        }
+
+        value = string.Empty;
+        return false;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OrleansVault.Errors;
+using OrleansVault.Gateway.Options;
+
+namespace OrleansVault.Gateway.Auth;
+
+/// <summary>What a valid access token says about its holder.</summary>
+public sealed record TokenClaims(string ProjectId, string KeyId, string? Origin, long ExpiresAt);
+
+/// <summary>
+/// Mints and validates ES256 access tokens. Times are milliseconds (the Vaultrice SDK reads <c>exp</c> so),
+/// so the lifetime check is ours; signature, algorithm, issuer and audience are Microsoft.IdentityModel's.
+/// </summary>
+public sealed class TokenService(KeyRingCache keyRing, IOptions<AuthOptions> options, TimeProvider time)
+{
+    private const string OriginClaim = "origin";
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    public async Task<string> MintAsync(string projectId, string keyId, string? origin)
+    {
+        var material = await keyRing.GetAsync();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var claims = new Dictionary<string, object>
+        {
+            [JwtRegisteredClaimNames.Sub] = keyId,
+            [JwtRegisteredClaimNames.Iat] = now,
+            [JwtRegisteredClaimNames.Nbf] = now,
+            [JwtRegisteredClaimNames.Exp] = now + (long)options.Value.TokenLifetime.TotalMilliseconds,
+            [JwtRegisteredClaimNames.Jti] = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant(),
+        };
+        if (!string.IsNullOrEmpty(origin))
+        {
+            claims[OriginClaim] = origin;
+        }
+
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Value.Issuer,
+            Audience = projectId,
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(material.Current, SecurityAlgorithms.EcdsaSha256),
+        });
+    }
+
+    /// <summary>Validates a token for <paramref name="projectId"/>; throws a 401 <see cref="VaultException"/> otherwise.</summary>
+    public async Task<TokenClaims> ValidateAsync(string token, string projectId)
+    {
+        var material = await keyRing.GetAsync();
+        var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuer = options.Value.Issuer,
+            ValidAudience = projectId,
+            IssuerSigningKeys = material.Verification,
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            ValidateIssuerSigningKey = true,
+            RequireSignedTokens = true,
+            ValidateLifetime = false,
+            RequireExpirationTime = false,
+        });
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
+        {
+            throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.TokenInvalid, "The access token is not valid.");
+        }
+
+        if (!jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Exp, out var exp)
+            || !jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Nbf, out var nbf)
+            || !jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Sub, out var keyId))
+        {
+            throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.TokenInvalid, "The access token is not valid.");
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var skew = (long)options.Value.ClockSkew.TotalMilliseconds;
+        if (exp + skew <= now)
+        {
+            throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.TokenExpired, "The access token has expired.");
+        }
+
+        if (nbf - skew > now)
+        {
+            throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.TokenInvalid, "The access token is not valid yet.");
+        }
+
+        jwt.TryGetPayloadValue<string>(OriginClaim, out var origin);
+        return new TokenClaims(projectId, keyId, origin, exp);
+    }
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OrleansVault.Gateway.Auth;
+using OrleansVault.Gateway.Diagnostics;
+using OrleansVault.Gateway.Options;
+using OrleansVault.Objects;
+using OrleansVault.Projects;
+
+namespace OrleansVault.Gateway.Bootstrap;
+
+/// <summary>
+/// At start-up: makes sure the configured project (or, without one, a generated development project) exists
+/// in its grain, then warms up the request path so the first clients do not pay for JIT and activation.
+/// </summary>
+public sealed class ProjectBootstrapper(
+    IGrainFactory grains,
+    KeyRingCache keyRing,
+    ProjectDirectory projects,
+    TokenService tokens,
+    IOptions<BootstrapOptions> bootstrap,
+    IConfiguration configuration,
+    GatewayReadiness readiness,
+    TimeProvider time,
+    ILogger<ProjectBootstrapper> logger) : IHostedService
+{
+    public const string DevelopmentCredentialsFile = "dev-credentials.json";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        var material = await keyRing.GetAsync();
+        var (projectId, keyId) = bootstrap.Value.IsDeclared
+            ? await DeclareConfiguredAsync(material.Pepper)
+            : await DeclareDevelopmentAsync(material.Pepper, cancellationToken);
+
+        await WarmUpAsync(projectId, keyId);
+        readiness.MarkReady();
+        GatewayLog.Ready(logger, watch.ElapsedMilliseconds);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task<(string, string)> DeclareConfiguredAsync(byte[] pepper)
+    {
+        var options = bootstrap.Value;
+        await UpsertKeyAsync(options.ProjectId!, options.ApiKey!, options.ApiSecret!, pepper, OriginPolicy.Parse(options.AllowedOrigins), options.AllowNonBrowser);
+        GatewayLog.BootstrapProjectReady(logger, options.ProjectId!, options.ApiKey!);
+        return (options.ProjectId!, options.ApiKey!);
+    }
+
+    private async Task<(string, string)> DeclareDevelopmentAsync(byte[] pepper, CancellationToken cancellationToken)
+    {
+        var dataDirectory = Path.GetFullPath(configuration["Vault:DataDirectory"] ?? "./data");
+        Directory.CreateDirectory(dataDirectory);
+        var file = Path.Combine(dataDirectory, DevelopmentCredentialsFile);
+        DevelopmentCredentials credentials;
+        var created = !File.Exists(file);
+        if (created)
+        {
+            credentials = new DevelopmentCredentials($"dev-{SecretHasher.NewId(6)}", $"key-{SecretHasher.NewId(8)}", SecretHasher.NewSecret());
+            await WriteOwnerOnlyAsync(file, JsonSerializer.Serialize(credentials, DevelopmentCredentials.JsonOptions), cancellationToken);
+        }
+        else
+        {
+            credentials = JsonSerializer.Deserialize<DevelopmentCredentials>(await File.ReadAllTextAsync(file, cancellationToken), DevelopmentCredentials.JsonOptions)
+                ?? throw new InvalidOperationException($"{file} is not a credentials file; delete it to generate a new development project.");
+        }
+
+        await UpsertKeyAsync(credentials.ProjectId, credentials.ApiKey, credentials.ApiSecret, pepper, [], allowNonBrowser: false);
+        if (created)
+        {
+            GatewayLog.DevelopmentProjectCreated(logger, credentials.ProjectId, credentials.ApiKey, file);
+        }
+        else
+        {
+            GatewayLog.DevelopmentProjectLoaded(logger, credentials.ProjectId, credentials.ApiKey, file);
+        }
+
+        return (credentials.ProjectId, credentials.ApiKey);
+    }
+
+    private async Task UpsertKeyAsync(string projectId, string keyId, string secret, byte[] pepper, IReadOnlyList<string> origins, bool allowNonBrowser)
+    {
+        var project = grains.GetGrain<IProjectGrain>(projectId);
+        var existing = (await project.GetSnapshot())?.FindKey(keyId);
+        var record = new ApiKeyRecord(keyId, SecretHasher.Hash(pepper, secret), origins, Enabled: true, allowNonBrowser, existing?.CreatedAt ?? time.GetUtcNow().ToUnixTimeMilliseconds());
+        if (existing is null || !existing.SecretHash.AsSpan().SequenceEqual(record.SecretHash)
+            || !existing.AllowedOrigins.SequenceEqual(origins) || existing.AllowNonBrowser != allowNonBrowser || !existing.Enabled)
+        {
+            projects.Update(await project.UpsertKey(record));
+        }
+    }
+
+    /// <summary>Runs the hot path once (token, validation, an object round trip) so the first real request is fast.</summary>
+    private async Task WarmUpAsync(string projectId, string keyId)
+    {
+        var token = await tokens.MintAsync(projectId, keyId, origin: null);
+        await tokens.ValidateAsync(token, projectId);
+        await projects.GetAsync(projectId);
+        var grain = grains.GetGrain<ISharedObjectGrain>(new ObjectAddress(projectId, "_warmup_", "gateway").GrainKey);
+        await grain.GetAll(prefix: null);
+        await grain.GetPresence();
+    }
+
+    private static async Task WriteOwnerOnlyAsync(string path, string content, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using var stream = new FileStream(path, options);
+        await using var writer = new StreamWriter(stream);
+        await writer.WriteAsync(content.AsMemory(), cancellationToken);
+    }
+
+    private sealed record DevelopmentCredentials(string ProjectId, string ApiKey, string ApiSecret)
+    {
+        public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    }
+}
+
+/// <summary>Whether start-up (bootstrap and warm-up) is done; <c>/health/ready</c> reports it.</summary>
+public sealed class GatewayReadiness
+{
+    private volatile bool _ready;
+
+    public bool IsReady => _ready;
+
+    public void MarkReady() => _ready = true;
+}

@@ -1,0 +1,41 @@
+namespace OrleansVault.Gateway.Diagnostics;
+
+/// <summary>The gateway's log messages with stable event ids. None of them carries a secret, token or stored value.</summary>
+public static partial class GatewayLog
+{
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Unhandled error while serving a request")]
+    public static partial void UnhandledError(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The cluster did not answer a request ({ErrorType})")]
+    public static partial void ClusterUnavailable(ILogger logger, string errorType);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "DEVELOPMENT ONLY: generated project {ProjectId} with API key {KeyId}; its secret is in {CredentialsFile} (readable by this user only). Declare Vault:Bootstrap:* for anything else.")]
+    public static partial void DevelopmentProjectCreated(ILogger logger, string projectId, string keyId, string credentialsFile);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "DEVELOPMENT ONLY: using project {ProjectId} with API key {KeyId} from {CredentialsFile}.")]
+    public static partial void DevelopmentProjectLoaded(ILogger logger, string projectId, string keyId, string credentialsFile);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "Bootstrap project {ProjectId} has API key {KeyId}")]
+    public static partial void BootstrapProjectReady(ILogger logger, string projectId, string keyId);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Information, Message = "Gateway ready after warm-up in {ElapsedMs} ms")]
+    public static partial void Ready(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Debug, Message = "Socket {ConnectionId} opened on {ObjectKey}")]
+    public static partial void SocketOpened(ILogger logger, string connectionId, string objectKey);
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Debug, Message = "Socket {ConnectionId} closed")]
+    public static partial void SocketClosed(ILogger logger, string connectionId);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "Socket {ConnectionId} failed: {ErrorType}")]
+    public static partial void SocketFailed(ILogger logger, string connectionId, string errorType);
+
+    [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "Socket {ConnectionId} was closed because its send queue is full")]
+    public static partial void SocketTooSlow(ILogger logger, string connectionId);
+
+    [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "Stream feed for {ObjectKey} failed: {ErrorType}")]
+    public static partial void FeedFailed(ILogger logger, string objectKey, string errorType);
+
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Stream feed for {ObjectKey} saw a sequence gap ({Expected} expected, {Received} received); recovering from history")]
+    public static partial void FeedGap(ILogger logger, string objectKey, long expected, long received);
+}

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Options;
+using OrleansVault.Gateway.Auth;
+using OrleansVault.Gateway.Bootstrap;
+using OrleansVault.Gateway.Options;
+using OrleansVault.Gateway.Vaultrice;
+using OrleansVault.Gateway.WebSockets;
+using OrleansVault.Hosting;
+using OrleansVault.Objects;
+
+namespace OrleansVault.Gateway.Hosting;
+
+/// <summary>Wires the gateway: options, the co-hosted silo, auth, the Vaultrice doors.</summary>
+public static class GatewayHostingExtensions
+{
+    public static WebApplicationBuilder AddVaultGateway(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddOptions<BootstrapOptions>().Bind(configuration.GetSection(BootstrapOptions.Section))
+            .Validate(o => !o.IsDeclared || (Names.IsValidProjectId(o.ProjectId) && !string.IsNullOrWhiteSpace(o.ApiKey) && !o.ApiKey.Contains(':', StringComparison.Ordinal)),
+                "Vault:Bootstrap needs ProjectId (1-64 of A-Z a-z 0-9 _ -) and ApiKey (no ':') together.")
+            .Validate(o => !o.IsDeclared || o.ApiSecret is { Length: >= 16 }, "Vault:Bootstrap:ApiSecret must be at least 16 characters.")
+            .ValidateOnStart();
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))
+            .Validate(o => o.TokenLifetime >= AuthOptions.MinimumTokenLifetime, "Vault:Auth:TokenLifetime must be at least 150 seconds (the Vaultrice SDK refuses tokens with under two minutes left).")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Issuer), "Vault:Auth:Issuer must not be empty.")
+            .ValidateOnStart();
+        services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section))
+            .Validate(o => o.MaxBodyBytes > 0 && o.MaxFrameBytes > 0 && o.MaxQueuedFrames > 0 && o.MaxItemsPerRequest > 0, "Vault:Limits values must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<SocketOptions>().Bind(configuration.GetSection(SocketOptions.Section)).ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<KeyRingCache>();
+        services.AddSingleton<ProjectDirectory>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<RequestAuthenticator>();
+        services.AddSingleton<ObjectFeeds>();
+        services.AddSingleton<VaultriceSocketEndpoint>();
+        services.AddSingleton<GatewayReadiness>();
+
+        // Embedded mode: the gateway co-hosts a silo. The bootstrapper is added after it so it starts once the silo runs.
+        builder.UseOrleans(silo => silo.AddVaultSilo(configuration));
+        services.AddHostedService<ProjectBootstrapper>();
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var limits = context.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
+            kestrel.Limits.MaxRequestBodySize = limits.MaxBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
+        return builder;
+    }
+
+    public static WebApplication UseVaultGateway(this WebApplication app)
+    {
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseWebSockets();
+        app.MapGet("/health/live", () => Results.Text("ok"));
+        app.MapGet("/health/ready", (GatewayReadiness readiness) =>
+            readiness.IsReady ? Results.Text("ready") : Results.Text("starting", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapVaultriceApi();
+        VaultriceSocketEndpoint.Map(app);
+        return app;
+    }
+}

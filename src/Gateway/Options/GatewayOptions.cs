@@ -1,0 +1,68 @@
+namespace OrleansVault.Gateway.Options;
+
+/// <summary>The project (with one API key) declared in configuration, bound from <c>Vault:Bootstrap</c>.</summary>
+public sealed class BootstrapOptions
+{
+    public const string Section = "Vault:Bootstrap";
+
+    public string? ProjectId { get; set; }
+
+    public string? ApiKey { get; set; }
+
+    public string? ApiSecret { get; set; }
+
+    /// <summary>Comma separated origins (<c>https://app.example.com</c>, <c>https://*.example.com</c>); empty allows any.</summary>
+    public string? AllowedOrigins { get; set; }
+
+    /// <summary>With an allow-list, also accept requests without <c>Origin</c> (servers, the Node SDK).</summary>
+    public bool AllowNonBrowser { get; set; }
+
+    public bool IsDeclared => !string.IsNullOrWhiteSpace(ProjectId) || !string.IsNullOrWhiteSpace(ApiKey) || !string.IsNullOrWhiteSpace(ApiSecret);
+}
+
+/// <summary>Token and credential settings, bound from <c>Vault:Auth</c>.</summary>
+public sealed class AuthOptions
+{
+    public const string Section = "Vault:Auth";
+
+    /// <summary>The SDK refuses tokens with under two minutes left, so anything below 150 s is rejected at start-up.</summary>
+    public static readonly TimeSpan MinimumTokenLifetime = TimeSpan.FromSeconds(150);
+
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    public string Issuer { get; set; } = "orleansvault";
+
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a gateway reuses a project's configuration before asking its grain again.</summary>
+    public TimeSpan ProjectCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a gateway reloads the cluster key ring (to pick up rotated signing keys).</summary>
+    public TimeSpan KeyRingRefresh { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>Size limits, bound from <c>Vault:Limits</c>.</summary>
+public sealed class LimitOptions
+{
+    public const string Section = "Vault:Limits";
+
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    public int MaxFrameBytes { get; set; } = 256 * 1024;
+
+    /// <summary>How many frames a slow socket may have queued before it is closed.</summary>
+    public int MaxQueuedFrames { get; set; } = 10_000;
+
+    public int MaxItemsPerRequest { get; set; } = 1000;
+}
+
+/// <summary>Socket settings, bound from <c>Vault:WebSockets</c>.</summary>
+public sealed class SocketOptions
+{
+    public const string Section = "Vault:WebSockets";
+
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a close handshake may take before the socket is dropped.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

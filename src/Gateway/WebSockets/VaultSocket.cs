@@ -1,0 +1,195 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using OrleansVault.Objects;
+
+namespace OrleansVault.Gateway.WebSockets;
+
+/// <summary>
+/// One client socket on one object: its connection id, its cursor (the last event sequence handed to it),
+/// and a bounded send queue drained by a single writer so a slow client never slows the feed.
+/// </summary>
+public sealed class VaultSocket
+{
+    private readonly WebSocket _socket;
+    private readonly Channel<OutgoingFrame> _queue;
+    private readonly Lock _lock = new();
+    private List<(ObjectEvent Event, byte[] Frame)>? _held = [];
+    private long _cursor;
+    private long _lastSent;
+
+    public VaultSocket(WebSocket socket, string connectionId, string objectKey, int maxQueuedFrames)
+    {
+        _socket = socket;
+        ConnectionId = connectionId;
+        ObjectKey = objectKey;
+        _queue = Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(maxQueuedFrames)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>The connection id; a successful resume replaces it with the resumed one.</summary>
+    public string ConnectionId { get; private set; }
+
+    public string ObjectKey { get; }
+
+    /// <summary>The sequence of the last event actually written to the client.</summary>
+    public long LastSent => Interlocked.Read(ref _lastSent);
+
+    /// <summary>Set when the queue overflowed and the socket was dropped.</summary>
+    public bool TooSlow { get; private set; }
+
+    /// <summary>Completes once the socket is fully cleaned up (detached from its object).</summary>
+    public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Feed entry point: queue the event unless it is old, excluded, or the socket is still holding.</summary>
+    public void Deliver(ObjectEvent e, byte[] frame)
+    {
+        lock (_lock)
+        {
+            if (_held is not null)
+            {
+                _held.Add((e, frame));
+                return;
+            }
+
+            DeliverLocked(e, frame);
+        }
+    }
+
+    /// <summary>Starts delivery after the object returned the sequence this socket starts after; <paramref name="first"/> goes out before any event.</summary>
+    public void Start(long sequence, byte[] first)
+    {
+        lock (_lock)
+        {
+            _cursor = sequence;
+            _lastSent = sequence;
+            Enqueue(first, 0);
+            Release();
+        }
+    }
+
+    /// <summary>Holds live events (while a resume is worked out) and returns the cursor to resume up to.</summary>
+    public long Hold()
+    {
+        lock (_lock)
+        {
+            _held ??= [];
+            return _cursor;
+        }
+    }
+
+    /// <summary>Finishes a resume: take over <paramref name="connectionId"/>, send the ack and the missed events, then the held live ones.</summary>
+    public void CompleteResume(string connectionId, byte[] ack, IReadOnlyList<(ObjectEvent Event, byte[] Frame)> missed)
+    {
+        lock (_lock)
+        {
+            ConnectionId = connectionId;
+            if (missed.Count > 0)
+            {
+                // Until the replay is written, the resumed connection has seen nothing after its old cursor.
+                Interlocked.Exchange(ref _lastSent, missed[0].Event.Sequence - 1);
+            }
+
+            Enqueue(ack, 0);
+            foreach (var (e, frame) in missed)
+            {
+                Enqueue(frame, e.Sequence);
+            }
+
+            Release();
+        }
+    }
+
+    /// <summary>Ends a hold without resuming, after sending <paramref name="frame"/>.</summary>
+    public void ReleaseWith(byte[] frame)
+    {
+        lock (_lock)
+        {
+            Enqueue(frame, 0);
+            Release();
+        }
+    }
+
+    /// <summary>Queues a control frame (pong, error) in order with events.</summary>
+    public void Send(byte[] frame)
+    {
+        lock (_lock)
+        {
+            Enqueue(frame, 0);
+        }
+    }
+
+    /// <summary>The writer: sends queued frames one at a time until the socket ends.</summary>
+    public async Task RunWriterAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var frame in _queue.Reader.ReadAllAsync(cancellationToken))
+        {
+            if (frame.Close is { } close)
+            {
+                await _socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken);
+                return;
+            }
+
+            await _socket.SendAsync(frame.Payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            if (frame.Sequence > 0)
+            {
+                Interlocked.Exchange(ref _lastSent, frame.Sequence);
+            }
+        }
+    }
+
+    /// <summary>Queues a close after everything already queued.</summary>
+    public void Close(WebSocketCloseStatus status, string reason)
+    {
+        _queue.Writer.TryWrite(new OutgoingFrame([], 0, (status, reason)));
+        _queue.Writer.TryComplete();
+    }
+
+    public void CompleteQueue() => _queue.Writer.TryComplete();
+
+    private void Release()
+    {
+        var held = _held;
+        _held = null;
+        if (held is null)
+        {
+            return;
+        }
+
+        foreach (var (e, frame) in held)
+        {
+            DeliverLocked(e, frame);
+        }
+    }
+
+    private void DeliverLocked(ObjectEvent e, byte[] frame)
+    {
+        if (e.Sequence <= _cursor)
+        {
+            return;
+        }
+
+        _cursor = e.Sequence;
+        if (e.ExcludedConnectionId is not null && string.Equals(e.ExcludedConnectionId, ConnectionId, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        Enqueue(frame, e.Sequence);
+    }
+
+    private void Enqueue(byte[] payload, long sequence)
+    {
+        if (!_queue.Writer.TryWrite(new OutgoingFrame(payload, sequence, null)) && !TooSlow)
+        {
+            // The client does not keep up: drop it rather than buffer without bound. It can resume.
+            TooSlow = true;
+            _queue.Writer.TryComplete();
+            _socket.Abort();
+        }
+    }
+
+    private readonly record struct OutgoingFrame(byte[] Payload, long Sequence, (WebSocketCloseStatus Status, string Reason)? Close);
+}

@@ -1,0 +1,281 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OrleansVault.Errors;
+using OrleansVault.Gateway.Auth;
+using OrleansVault.Gateway.Diagnostics;
+using OrleansVault.Gateway.Options;
+using OrleansVault.Gateway.Vaultrice;
+using OrleansVault.Objects;
+
+namespace OrleansVault.Gateway.WebSockets;
+
+/// <summary>The Vaultrice WebSocket door: <c>GET /project/{projectId}/ws/{class}/{id}?auth=…</c> (WIRE.md 1.6).</summary>
+public sealed class VaultriceSocketEndpoint(
+    RequestAuthenticator auth,
+    IClusterClient client,
+    ObjectFeeds feeds,
+    IOptions<LimitOptions> limits,
+    IOptions<SocketOptions> socketOptions,
+    TimeProvider time,
+    ILogger<VaultriceSocketEndpoint> logger)
+{
+    private readonly ConcurrentDictionary<string, VaultSocket> _local = new(StringComparer.Ordinal);
+
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.Map("/project/{projectId}/ws/{cls}/{id}", (HttpContext context, string projectId, string cls, string id, VaultriceSocketEndpoint endpoint) =>
+            endpoint.HandleAsync(context, projectId, cls, id));
+
+    /// <summary>How many sockets this gateway holds.</summary>
+    public int Count => _local.Count;
+
+    public async Task HandleAsync(HttpContext context, string projectId, string cls, string id)
+    {
+        // Everything is checked before the upgrade, so a refused client gets a status and a JSON body.
+        var address = Names.Address(projectId, cls, id);
+        var origin = context.Request.Headers.Origin.ToString();
+        var caller = await auth.AuthenticateAsync(projectId, context.Request.Query["auth"].ToString(), string.IsNullOrEmpty(origin) ? null : origin);
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            throw VaultException.Validation(ErrorCodes.BodyMalformed, "This endpoint only accepts WebSocket upgrades.");
+        }
+
+        using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            KeepAliveInterval = socketOptions.Value.KeepAliveInterval,
+        });
+        var socket = new VaultSocket(webSocket, NewConnectionId(), address.GrainKey, limits.Value.MaxQueuedFrames);
+        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var grain = client.GetGrain<ISharedObjectGrain>(address.GrainKey);
+        ObjectFeed? feed = null;
+        try
+        {
+            _local[socket.ConnectionId] = socket;
+            feed = await feeds.AddAsync(address.GrainKey, socket);
+            var attached = await grain.Attach(socket.ConnectionId);
+            socket.Start(attached.Sequence, VaultriceJson.ControlFrame("connected", socket.ConnectionId));
+            GatewayLog.SocketOpened(logger, socket.ConnectionId, address.GrainKey);
+
+            using var expiry = ScheduleExpiry(socket, caller);
+            var writer = socket.RunWriterAsync(lifetime.Token);
+            var reader = ReceiveLoopAsync(webSocket, socket, grain, lifetime.Token);
+            // Whichever side ends first, give the other a bounded moment to finish the close handshake.
+            var linger = socketOptions.Value.CloseTimeout;
+            var first = await Task.WhenAny(writer, reader);
+            if (first == reader)
+            {
+                socket.CompleteQueue();
+            }
+
+            await Task.WhenAny(Task.WhenAll(writer, reader), Task.Delay(linger, time));
+            await lifetime.CancelAsync();
+            await Task.WhenAll(Quietly(writer), Quietly(reader));
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            GatewayLog.SocketFailed(logger, socket.ConnectionId, error.GetType().Name);
+        }
+        finally
+        {
+            if (socket.TooSlow)
+            {
+                GatewayLog.SocketTooSlow(logger, socket.ConnectionId);
+            }
+
+            await CleanUpAsync(socket, feed, grain);
+            GatewayLog.SocketClosed(logger, socket.ConnectionId);
+        }
+    }
+
+    private async Task ReceiveLoopAsync(WebSocket webSocket, VaultSocket socket, ISharedObjectGrain grain, CancellationToken cancellationToken)
+    {
+        var maxFrame = limits.Value.MaxFrameBytes;
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        while (webSocket.State == WebSocketState.Open)
+        {
+            buffer.Clear();
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await webSocket.ReceiveAsync(buffer.GetMemory(4096), cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    socket.Close(WebSocketCloseStatus.NormalClosure, "bye");
+                    return;
+                }
+
+                buffer.Advance(result.Count);
+                if (buffer.WrittenCount > maxFrame)
+                {
+                    socket.Send(VaultriceJson.ControlFrame("error", payload: $"Frame too large: at most {maxFrame} bytes."));
+                    socket.Close(WebSocketCloseStatus.MessageTooBig, "frame too large");
+                    return;
+                }
+            }
+            while (!result.EndOfMessage);
+
+            if (result.MessageType != WebSocketMessageType.Text)
+            {
+                socket.Send(VaultriceJson.ControlFrame("error", payload: "Only JSON text frames are accepted."));
+                continue;
+            }
+
+            await HandleFrameAsync(buffer.WrittenMemory, socket, grain);
+        }
+    }
+
+    private async Task HandleFrameAsync(ReadOnlyMemory<byte> frame, VaultSocket socket, ISharedObjectGrain grain)
+    {
+        try
+        {
+            using var document = RequestBody.Parse(frame);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("event", out var name) || name.ValueKind != JsonValueKind.String)
+            {
+                throw VaultException.Validation(ErrorCodes.EventUnknown, "A frame is a JSON object with an 'event' name.");
+            }
+
+            switch (name.GetString())
+            {
+                case "ping":
+                    socket.Send(Pong);
+                    break;
+                case "message":
+                    await grain.SendMessage(new MessageCommand(Payload(root), KeyVersion(root), socket.ConnectionId));
+                    break;
+                case "presence:join":
+                    await grain.Join(socket.ConnectionId, Payload(root), KeyVersion(root));
+                    break;
+                case "presence:leave":
+                    await grain.Leave(socket.ConnectionId);
+                    break;
+                case "resume":
+                    await ResumeAsync(root, socket, grain);
+                    break;
+                default:
+                    throw VaultException.Validation(ErrorCodes.EventUnknown, "Unknown event.");
+            }
+        }
+        catch (VaultException error)
+        {
+            socket.Send(VaultriceJson.ControlFrame("error", payload: error.Message));
+        }
+    }
+
+    private async Task ResumeAsync(JsonElement root, VaultSocket socket, ISharedObjectGrain grain)
+    {
+        if (!root.TryGetProperty("connectionId", out var idElement) || idElement.ValueKind != JsonValueKind.String
+            || idElement.GetString() is not { Length: > 0 and <= 64 } oldId)
+        {
+            socket.Send(InvalidResume);
+            return;
+        }
+
+        if (oldId == socket.ConnectionId)
+        {
+            socket.Send(VaultriceJson.ControlFrame("resume:ack", oldId));
+            return;
+        }
+
+        // The old socket may still look open here (the client gave up on it first): end it and wait for its detach.
+        if (_local.TryGetValue(oldId, out var stale))
+        {
+            stale.Close(WebSocketCloseStatus.PolicyViolation, "resumed elsewhere");
+            await Task.WhenAny(stale.Closed.Task, Task.Delay(socketOptions.Value.CloseTimeout, time));
+        }
+
+        var upTo = socket.Hold();
+        var newId = socket.ConnectionId;
+        ResumeResult result;
+        try
+        {
+            result = await grain.Resume(oldId, newId, upTo);
+        }
+        catch
+        {
+            socket.ReleaseWith(InvalidResume);
+            throw;
+        }
+
+        if (!result.Resumed || !_local.TryAdd(oldId, socket))
+        {
+            socket.ReleaseWith(InvalidResume);
+            return;
+        }
+
+        _local.TryRemove(new KeyValuePair<string, VaultSocket>(newId, socket));
+        socket.CompleteResume(oldId, VaultriceJson.ControlFrame("resume:ack", oldId), [.. result.Missed.Select(e => (e, VaultriceJson.EventFrame(e)))]);
+    }
+
+    private async Task CleanUpAsync(VaultSocket socket, ObjectFeed? feed, ISharedObjectGrain grain)
+    {
+        try
+        {
+            _local.TryRemove(new KeyValuePair<string, VaultSocket>(socket.ConnectionId, socket));
+            if (feed is not null)
+            {
+                await feed.RemoveAsync(socket);
+            }
+
+            await grain.Detach(socket.ConnectionId, socket.LastSent);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            GatewayLog.SocketFailed(logger, socket.ConnectionId, error.GetType().Name);
+        }
+        finally
+        {
+            socket.Closed.TrySetResult();
+        }
+    }
+
+    /// <summary>Closes the socket with 4001 when its access token expires; the SDK reconnects with a fresh token and resumes.</summary>
+    private ITimer? ScheduleExpiry(VaultSocket socket, Caller caller)
+    {
+        if (caller.TokenExpiresAt is not { } expiresAt)
+        {
+            return null;
+        }
+
+        var due = TimeSpan.FromMilliseconds(Math.Max(0, expiresAt - time.GetUtcNow().ToUnixTimeMilliseconds()));
+        return time.CreateTimer(_ => socket.Close((WebSocketCloseStatus)4001, "token expired"), null, due, Timeout.InfiniteTimeSpan);
+    }
+
+    private static string Payload(JsonElement root) =>
+        root.TryGetProperty("payload", out var payload) ? payload.GetRawText() : "null";
+
+    private static int? KeyVersion(JsonElement root)
+    {
+        if (!root.TryGetProperty("keyVersion", out var version) || version.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var value) || value < 0)
+        {
+            throw VaultException.Validation(ErrorCodes.KeyVersionInvalid, "keyVersion must be a non-negative integer.");
+        }
+
+        return value;
+    }
+
+    private static string NewConnectionId() => Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception error) when (error is OperationCanceledException or WebSocketException or ObjectDisposedException or System.Threading.Channels.ChannelClosedException)
+        {
+            // The socket is ending either way.
+        }
+    }
+
+    private static readonly byte[] Pong = VaultriceJson.ControlFrame("pong");
+    private static readonly byte[] InvalidResume = VaultriceJson.ControlFrame("error", payload: "Invalid resume token");
+}

@@ -1,0 +1,44 @@
+namespace OrleansVault.Errors;
+
+/// <summary>Every error code OrleansVault sends to clients; docs/protocol.md lists them.</summary>
+public static class ErrorCodes
+{
+    public const string CredentialsMissing = "authenticationError.credentials.missing";
+    public const string CredentialsInvalid = "authenticationError.credentials.invalid";
+    public const string TokenInvalid = "authenticationError.token.invalid";
+    public const string TokenExpired = "authenticationError.token.expired";
+    public const string ProjectMismatch = "authorizationError.project.mismatch";
+    public const string KeyDisabled = "authorizationError.key.disabled";
+    public const string OriginNotAllowed = "authorizationError.origin.notAllowed";
+    public const string OriginMissing = "authorizationError.origin.server.notFound";
+
+    public const string BodyMalformed = "validationError.body.malformed";
+    public const string BodyTooLarge = "limitError.body.tooLarge";
+    public const string FrameTooLarge = "limitError.frame.tooLarge";
+    public const string ValueTooLarge = "limitError.value.tooLarge";
+    public const string ClassInvalid = "validationError.class.invalid";
+    public const string ObjectIdInvalid = "validationError.objectId.invalid";
+    public const string KeyInvalid = "validationError.key.invalid";
+    public const string ProjectIdInvalid = "validationError.projectId.invalid";
+    public const string ValueMissing = "validationError.value.missing";
+    public const string TtlInvalid = "validationError.ttl.invalid";
+    public const string UpdatedAtInvalid = "validationError.updatedAt.invalid";
+    public const string OperationUnknown = "validationError.operation.unknown";
+    public const string OperandInvalid = "validationError.operand.invalid";
+    public const string TargetTypeMismatch = "validationError.target.typeMismatch";
+    public const string PathInvalid = "validationError.path.invalid";
+    public const string EventUnknown = "validationError.event.unknown";
+    public const string SaltLengthInvalid = "validationError.saltLength.invalid";
+    public const string KeyVersionInvalid = "validationError.keyVersion.invalid";
+    public const string KeyVersionUnknown = "encryptionError.keyVersion.unknown";
+    public const string EncryptedItem = "encryptionError.item.encrypted";
+
+    public const string UpdatedAtMismatch = "conflictError.updatedAt.mismatch";
+    public const string KeyVersionMismatch = "conflictError.keyVersion.mismatch";
+
+    public const string RouteNotFound = "notFoundError.route.unknown";
+    public const string MethodNotAllowed = "requestError.method.notAllowed";
+    public const string ResumeInvalid = "resumeError.connection.unknown";
+    public const string Unavailable = "serviceError.unavailable.retry";
+    public const string Internal = "internalError.unexpected";
+}

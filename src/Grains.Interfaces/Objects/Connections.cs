@@ -1,0 +1,15 @@
+namespace OrleansVault.Objects;
+
+/// <summary>The answer to attaching a socket: the sequence number it starts after.</summary>
+[GenerateSerializer]
+[Alias("ov.AttachResult")]
+public sealed record AttachResult(
+    [property: Id(0)] long Epoch,
+    [property: Id(1)] long Sequence);
+
+/// <summary>The answer to a resume: the events the old connection missed, or why it cannot resume.</summary>
+[GenerateSerializer]
+[Alias("ov.ResumeResult")]
+public sealed record ResumeResult(
+    [property: Id(0)] bool Resumed,
+    [property: Id(1)] IReadOnlyList<ObjectEvent> Missed);

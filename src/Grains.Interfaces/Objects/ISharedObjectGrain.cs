@@ -1,0 +1,68 @@
+namespace OrleansVault.Objects;
+
+/// <summary>One shared object: its items, presence, connections and event history. Key: <see cref="ObjectAddress.GrainKey"/>.</summary>
+[Alias("ov.ISharedObjectGrain")]
+public interface ISharedObjectGrain : IGrainWithStringKey
+{
+    [Alias("GetItem")]
+    Task<ItemView?> GetItem(string key);
+
+    [Alias("GetItems")]
+    Task<IReadOnlyDictionary<string, ItemView>> GetItems(IReadOnlyList<string> keys);
+
+    [Alias("GetAll")]
+    Task<IReadOnlyDictionary<string, ItemView>> GetAll(string? prefix);
+
+    [Alias("GetKeys")]
+    Task<IReadOnlyList<string>> GetKeys(string? prefix);
+
+    /// <summary>Sets one item; null when <c>ifAbsent</c> found an existing item (nothing written).</summary>
+    [Alias("SetItem")]
+    Task<ItemView?> SetItem(SetItemCommand command);
+
+    [Alias("SetItems")]
+    Task<IReadOnlyDictionary<string, ItemView>> SetItems(IReadOnlyList<SetItemCommand> commands);
+
+    [Alias("Apply")]
+    Task<ItemView> Apply(AtomicCommand command);
+
+    /// <summary>Removes the named keys; one removeItem event per name, existing or not.</summary>
+    [Alias("RemoveItems")]
+    Task RemoveItems(IReadOnlyList<string> keys);
+
+    /// <summary>Removes every item; one removeItem event per existing key.</summary>
+    [Alias("Clear")]
+    Task Clear();
+
+    [Alias("SendMessage")]
+    Task SendMessage(MessageCommand command);
+
+    [Alias("GetPresence")]
+    Task<IReadOnlyList<PresenceEntry>> GetPresence();
+
+    [Alias("Attach")]
+    Task<AttachResult> Attach(string connectionId);
+
+    [Alias("Join")]
+    Task Join(string connectionId, string dataJson, int? keyVersion);
+
+    [Alias("Leave")]
+    Task Leave(string connectionId);
+
+    /// <summary>A socket closed: leave presence and keep its cursor for a while so it can resume.</summary>
+    [Alias("Detach")]
+    Task Detach(string connectionId, long lastDeliveredSequence);
+
+    /// <summary>Moves a detached connection onto a live one and returns the events after its cursor, up to <paramref name="upToSequence"/>.</summary>
+    [Alias("Resume")]
+    Task<ResumeResult> Resume(string oldConnectionId, string newConnectionId, long upToSequence);
+
+    [Alias("GetEventsAfter")]
+    Task<IReadOnlyList<ObjectEvent>?> GetEventsAfter(long sequence);
+
+    [Alias("GetEncryptionSettings")]
+    Task<EncryptionSettingsInfo> GetEncryptionSettings(int saltLength);
+
+    [Alias("RotateEncryption")]
+    Task<EncryptionSettingsInfo> RotateEncryption(int saltLength);
+}

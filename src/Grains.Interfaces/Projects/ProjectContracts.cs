@@ -1,0 +1,88 @@
+namespace OrleansVault.Projects;
+
+/// <summary>An API key of a project. The secret itself is never stored: only its HMAC under the cluster pepper.</summary>
+[GenerateSerializer]
+[Alias("ov.ApiKeyRecord")]
+public sealed record ApiKeyRecord(
+    [property: Id(0)] string KeyId,
+    [property: Id(1)] byte[] SecretHash,
+    [property: Id(2)] IReadOnlyList<string> AllowedOrigins,
+    [property: Id(3)] bool Enabled,
+    [property: Id(4)] bool AllowNonBrowser,
+    [property: Id(5)] long CreatedAt);
+
+/// <summary>The policy of a class of shared objects; <see cref="Default"/> applies to undeclared classes.</summary>
+[GenerateSerializer]
+[Alias("ov.ClassPolicy")]
+public sealed record ClassPolicy(
+    [property: Id(0)] string Name,
+    [property: Id(1)] long DefaultTtlMs,
+    [property: Id(2)] int MaxValueBytes)
+{
+    public const long DefaultTtl = 3_600_000;
+    public const int DefaultMaxValueBytes = 256 * 1024;
+
+    public static ClassPolicy Default(string name) => new(name, DefaultTtl, DefaultMaxValueBytes);
+}
+
+/// <summary>A point-in-time copy of a project's configuration, cached briefly by gateways.</summary>
+[GenerateSerializer]
+[Alias("ov.ProjectSnapshot")]
+public sealed record ProjectSnapshot(
+    [property: Id(0)] string ProjectId,
+    [property: Id(1)] IReadOnlyList<ApiKeyRecord> Keys,
+    [property: Id(2)] IReadOnlyList<ClassPolicy> Classes,
+    [property: Id(3)] long Version)
+{
+    public ApiKeyRecord? FindKey(string keyId) => Keys.FirstOrDefault(k => string.Equals(k.KeyId, keyId, StringComparison.Ordinal));
+}
+
+/// <summary>A project (tenant): its API keys and class policies. Key: the project id.</summary>
+[Alias("ov.IProjectGrain")]
+public interface IProjectGrain : IGrainWithStringKey
+{
+    /// <summary>The configuration, or null when the project does not exist.</summary>
+    [Alias("GetSnapshot")]
+    Task<ProjectSnapshot?> GetSnapshot();
+
+    /// <summary>Creates the project if needed and adds or replaces one API key.</summary>
+    [Alias("UpsertKey")]
+    Task<ProjectSnapshot> UpsertKey(ApiKeyRecord key);
+
+    [Alias("UpsertClass")]
+    Task<ProjectSnapshot> UpsertClass(ClassPolicy policy);
+
+    [Alias("GetClassPolicy")]
+    Task<ClassPolicy> GetClassPolicy(string className);
+}
+
+/// <summary>One ES256 signing key of the cluster's token key ring.</summary>
+[GenerateSerializer]
+[Alias("ov.SigningKeyRecord")]
+public sealed record SigningKeyRecord(
+    [property: Id(0)] string KeyId,
+    [property: Id(1)] byte[] Pkcs8PrivateKey,
+    [property: Id(2)] long CreatedAt,
+    [property: Id(3)] long? RetiredAt);
+
+/// <summary>The cluster-wide secrets gateways share: token signing keys (newest last) and the API secret pepper.</summary>
+[GenerateSerializer]
+[Alias("ov.KeyRingSnapshot")]
+public sealed record KeyRingSnapshot(
+    [property: Id(0)] byte[] Pepper,
+    [property: Id(1)] IReadOnlyList<SigningKeyRecord> SigningKeys,
+    [property: Id(2)] long Version);
+
+/// <summary>The cluster's key ring, created on first use. Key: <see cref="KeyRingKey"/>.</summary>
+[Alias("ov.IKeyRingGrain")]
+public interface IKeyRingGrain : IGrainWithStringKey
+{
+    const string KeyRingKey = "cluster";
+
+    [Alias("GetKeyRing")]
+    Task<KeyRingSnapshot> GetKeyRing();
+
+    /// <summary>Adds a new signing key (new tokens use it) and retires the previous one; retired keys still verify until <paramref name="retiredKeyLifetime"/> passes.</summary>
+    [Alias("RotateSigningKey")]
+    Task<KeyRingSnapshot> RotateSigningKey(TimeSpan retiredKeyLifetime);
+}

@@ -1,0 +1,106 @@
+using OrleansVault.Objects;
+
+namespace OrleansVault.Grains.Objects;
+
+public sealed partial class SharedObjectGrain
+{
+    private readonly Dictionary<string, ConnectionRecord> _connections = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PresenceEntry> _presence = new(StringComparer.Ordinal);
+    private IGrainTimer? _housekeeping;
+
+    public Task<IReadOnlyList<PresenceEntry>> GetPresence()
+    {
+        IReadOnlyList<PresenceEntry> entries = [.. _presence.Values.OrderBy(e => e.JoinedAt)];
+        return Task.FromResult(entries);
+    }
+
+    public Task<AttachResult> Attach(string connectionId)
+    {
+        _connections[connectionId] = new ConnectionRecord { Attached = true };
+        EnsureHousekeeping();
+        return Task.FromResult(new AttachResult(State.Epoch, State.Sequence));
+    }
+
+    public async Task Join(string connectionId, string dataJson, int? keyVersion)
+    {
+        CheckSize(dataJson);
+        CheckKeyVersion(keyVersion);
+        var entry = new PresenceEntry(connectionId, Now, dataJson, keyVersion);
+        _presence[connectionId] = entry;
+        await PublishAsync([new ObjectEvent(0, ObjectEventKind.PresenceJoin, null, null, dataJson, keyVersion, connectionId, entry.JoinedAt, null)]);
+    }
+
+    public async Task Leave(string connectionId)
+    {
+        if (_presence.Remove(connectionId, out var entry))
+        {
+            await PublishAsync([new ObjectEvent(0, ObjectEventKind.PresenceLeave, null, null, entry.DataJson, entry.KeyVersion, connectionId, entry.JoinedAt, null)]);
+        }
+    }
+
+    public async Task Detach(string connectionId, long lastDeliveredSequence)
+    {
+        await Leave(connectionId);
+        _connections[connectionId] = new ConnectionRecord
+        {
+            Attached = false,
+            DetachedAt = Now,
+            LastSequence = lastDeliveredSequence,
+        };
+        EnsureHousekeeping();
+    }
+
+    public Task<ResumeResult> Resume(string oldConnectionId, string newConnectionId, long upToSequence)
+    {
+        if (!_connections.TryGetValue(oldConnectionId, out var record)
+            || record.Attached
+            || record.DetachedAt + (long)_options.ResumeWindow.TotalMilliseconds < Now
+            || EventsAfter(record.LastSequence, upToSequence) is not { } missed)
+        {
+            return Task.FromResult(new ResumeResult(false, []));
+        }
+
+        _connections.Remove(newConnectionId);
+        record.Attached = true;
+        IReadOnlyList<ObjectEvent> deliverable = [.. missed.Where(e => e.ExcludedConnectionId != oldConnectionId)];
+        return Task.FromResult(new ResumeResult(true, deliverable));
+    }
+
+    private void EnsureHousekeeping()
+    {
+        _housekeeping ??= this.RegisterGrainTimer(
+            HousekeepingAsync,
+            new GrainTimerCreationOptions(_options.PurgeInterval, _options.PurgeInterval) { KeepAlive = true });
+    }
+
+    /// <summary>Drops resume records past their window and expired items; stops (and lets the grain idle) once nobody is connected.</summary>
+    private async Task HousekeepingAsync(CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var window = (long)_options.ResumeWindow.TotalMilliseconds;
+        foreach (var stale in _connections.Where(p => !p.Value.Attached && p.Value.DetachedAt + window < now).Select(p => p.Key).ToList())
+        {
+            _connections.Remove(stale);
+        }
+
+        if (PurgeExpired())
+        {
+            await _state.WriteStateAsync(cancellationToken);
+        }
+
+        if (_connections.Count == 0)
+        {
+            _housekeeping?.Dispose();
+            _housekeeping = null;
+        }
+    }
+
+    private sealed class ConnectionRecord
+    {
+        public bool Attached { get; set; }
+
+        public long DetachedAt { get; set; }
+
+        public long LastSequence { get; set; }
+    }
+}

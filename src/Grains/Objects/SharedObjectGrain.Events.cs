@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Logging;
+using OrleansVault.Objects;
+
+namespace OrleansVault.Grains.Objects;
+
+public sealed partial class SharedObjectGrain
+{
+    public Task<IReadOnlyList<ObjectEvent>?> GetEventsAfter(long sequence)
+    {
+        return Task.FromResult(EventsAfter(sequence, State.Sequence));
+    }
+
+    public async Task SendMessage(MessageCommand command)
+    {
+        CheckSize(command.PayloadJson);
+        CheckKeyVersion(command.KeyVersion);
+        await PublishAsync([new ObjectEvent(0, ObjectEventKind.Message, null, null, command.PayloadJson, command.KeyVersion, null, 0, command.ExcludedConnectionId)]);
+    }
+
+    private static ObjectEvent SetEvent(string key, ItemView item) =>
+        new(0, ObjectEventKind.SetItem, key, item, null, item.KeyVersion, null, 0, null);
+
+    private static ObjectEvent RemoveEvent(string key) =>
+        new(0, ObjectEventKind.RemoveItem, key, null, null, null, null, 0, null);
+
+    /// <summary>The events after <paramref name="after"/> up to <paramref name="upTo"/>, or null when history no longer covers them.</summary>
+    private IReadOnlyList<ObjectEvent>? EventsAfter(long after, long upTo)
+    {
+        var history = State.History;
+        var oldest = history.Count == 0 ? State.Sequence + 1 : history[0].Sequence;
+        if (after + 1 < oldest || after > State.Sequence)
+        {
+            return null;
+        }
+
+        return [.. history.Where(e => e.Sequence > after && e.Sequence <= upTo)];
+    }
+
+    /// <summary>Numbers the events, persists the state with them, then publishes them. A failed write reloads the state.</summary>
+    private async Task CommitAsync(IReadOnlyList<ObjectEvent> events)
+    {
+        var numbered = Number(events);
+        PurgeExpired();
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch
+        {
+            // The in-memory state is ahead of storage now; start over from what is stored.
+            DeactivateOnIdle();
+            throw;
+        }
+
+        await PublishNumberedAsync(numbered);
+    }
+
+    /// <summary>Numbers and publishes events that change no stored data (messages, presence).</summary>
+    private Task PublishAsync(IReadOnlyList<ObjectEvent> events) => PublishNumberedAsync(Number(events));
+
+    private ObjectEvent[] Number(IReadOnlyList<ObjectEvent> events)
+    {
+        var numbered = new ObjectEvent[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            numbered[i] = events[i] with { Sequence = ++State.Sequence };
+        }
+
+        var history = State.History;
+        history.AddRange(numbered);
+        var excess = history.Count - Math.Max(_options.HistoryLength, 1);
+        if (excess > 0)
+        {
+            history.RemoveRange(0, excess);
+        }
+
+        return numbered;
+    }
+
+    private async Task PublishNumberedAsync(ObjectEvent[] events)
+    {
+        try
+        {
+            await _stream!.OnNextAsync(new ObjectEventBatch(State.Epoch, events));
+        }
+        catch (Exception exception)
+        {
+            // The change is stored and in history: subscribers that see the sequence gap fetch it from there.
+            LogPublishFailed(_logger, exception, events[0].Sequence);
+        }
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Publishing events from sequence {Sequence} failed; subscribers will recover them from history")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, long sequence);
+}

@@ -1,0 +1,294 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using Orleans.Streams;
+using OrleansVault.Errors;
+using OrleansVault.Objects;
+using OrleansVault.Projects;
+
+namespace OrleansVault.Grains.Objects;
+
+/// <summary>
+/// A shared object: items with TTLs, atomic operations, presence and a bounded event history.
+/// Every change is persisted before it is acknowledged, then published on the object's stream.
+/// </summary>
+public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
+{
+    private readonly IPersistentState<SharedObjectState> _state;
+    private readonly SharedObjectOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SharedObjectGrain> _logger;
+    private ClassPolicy _policy = ClassPolicy.Default("_undefined_");
+    private IAsyncStream<ObjectEventBatch>? _stream;
+
+    public SharedObjectGrain(
+        [PersistentState("object", SharedObjectOptions.StorageName)] IPersistentState<SharedObjectState> state,
+        IOptions<SharedObjectOptions> options,
+        TimeProvider time,
+        ILogger<SharedObjectGrain> logger)
+    {
+        _state = state;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    private SharedObjectState State => _state.State;
+
+    private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var address = ObjectAddress.Parse(this.GetPrimaryKeyString());
+        _policy = await GrainFactory.GetGrain<IProjectGrain>(address.ProjectId).GetClassPolicy(address.Class);
+        if (State.Epoch == 0)
+        {
+            State.Epoch = NewEpoch();
+        }
+
+        PurgeExpired();
+        _stream = this.GetStreamProvider(VaultStreams.ProviderName)
+            .GetStream<ObjectEventBatch>(StreamId.Create(VaultStreams.ObjectNamespace, this.GetPrimaryKeyString()));
+    }
+
+    public Task<ItemView?> GetItem(string key)
+    {
+        return Task.FromResult(LiveItem(key, Now));
+    }
+
+    public Task<IReadOnlyDictionary<string, ItemView>> GetItems(IReadOnlyList<string> keys)
+    {
+        var now = Now;
+        var result = new Dictionary<string, ItemView>(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            if (LiveItem(key, now) is { } item)
+            {
+                result[key] = item;
+            }
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<string, ItemView>>(result);
+    }
+
+    public Task<IReadOnlyDictionary<string, ItemView>> GetAll(string? prefix)
+    {
+        var now = Now;
+        IReadOnlyDictionary<string, ItemView> result = State.Items
+            .Where(p => p.Value.ExpiresAt > now && (prefix is null || p.Key.StartsWith(prefix, StringComparison.Ordinal)))
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        return Task.FromResult(result);
+    }
+
+    public Task<IReadOnlyList<string>> GetKeys(string? prefix)
+    {
+        var now = Now;
+        IReadOnlyList<string> result = [.. State.Items
+            .Where(p => p.Value.ExpiresAt > now && (prefix is null || p.Key.StartsWith(prefix, StringComparison.Ordinal)))
+            .Select(p => p.Key)];
+        return Task.FromResult(result);
+    }
+
+    public async Task<ItemView?> SetItem(SetItemCommand command)
+    {
+        var now = Now;
+        Validate(command);
+        var existing = LiveItem(command.Key, now);
+        if (command.IfAbsent && existing is not null)
+        {
+            return null;
+        }
+
+        CheckUpdatedAt(existing, command.ExpectedUpdatedAt);
+        var item = NewItem(existing, command.ValueJson, command.TtlMs, command.KeyVersion, now);
+        State.Items[command.Key] = item;
+        await CommitAsync([SetEvent(command.Key, item)]);
+        return item;
+    }
+
+    public async Task<IReadOnlyDictionary<string, ItemView>> SetItems(IReadOnlyList<SetItemCommand> commands)
+    {
+        var now = Now;
+        foreach (var command in commands)
+        {
+            Validate(command);
+        }
+
+        var result = new Dictionary<string, ItemView>(StringComparer.Ordinal);
+        var events = new List<ObjectEvent>(commands.Count);
+        foreach (var command in commands)
+        {
+            var item = NewItem(LiveItem(command.Key, now), command.ValueJson, command.TtlMs, command.KeyVersion, now);
+            State.Items[command.Key] = item;
+            result[command.Key] = item;
+            events.Add(SetEvent(command.Key, item));
+        }
+
+        if (events.Count > 0)
+        {
+            await CommitAsync(events);
+        }
+
+        return result;
+    }
+
+    public async Task<ItemView> Apply(AtomicCommand command)
+    {
+        var now = Now;
+        Names.EnsureKey(command.Key);
+        ValidateTtl(command.TtlMs);
+        var existing = LiveItem(command.Key, now);
+        if (existing?.KeyVersion is not null)
+        {
+            throw VaultException.Validation(ErrorCodes.EncryptedItem, "Atomic operations work on plaintext items only; this item is end-to-end encrypted.");
+        }
+
+        CheckUpdatedAt(existing, command.ExpectedUpdatedAt);
+        var value = AtomicOperations.Apply(command.Operation, existing?.ValueJson, command.ArgumentJson);
+        CheckSize(value);
+        var item = NewItem(existing, value, command.TtlMs, keyVersion: null, now);
+        State.Items[command.Key] = item;
+        await CommitAsync([SetEvent(command.Key, item)]);
+        return item;
+    }
+
+    public async Task RemoveItems(IReadOnlyList<string> keys)
+    {
+        foreach (var key in keys)
+        {
+            Names.EnsureKey(key);
+        }
+
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var key in keys)
+        {
+            State.Items.Remove(key);
+        }
+
+        await CommitAsync([.. keys.Select(RemoveEvent)]);
+    }
+
+    public async Task Clear()
+    {
+        var now = Now;
+        var live = State.Items.Where(p => p.Value.ExpiresAt > now).Select(p => p.Key).ToList();
+        var hadItems = State.Items.Count > 0;
+        State.Items.Clear();
+        if (live.Count > 0)
+        {
+            await CommitAsync([.. live.Select(RemoveEvent)]);
+        }
+        else if (hadItems)
+        {
+            await _state.WriteStateAsync();
+        }
+    }
+
+    public async Task<EncryptionSettingsInfo> GetEncryptionSettings(int saltLength)
+    {
+        if (State.Encryption.Count == 0)
+        {
+            State.Encryption.Add(NewEncryptionSettings(0, saltLength));
+            await _state.WriteStateAsync();
+        }
+
+        return EncryptionInfo();
+    }
+
+    public async Task<EncryptionSettingsInfo> RotateEncryption(int saltLength)
+    {
+        var next = State.Encryption.Count == 0 ? 0 : State.Encryption[^1].KeyVersion + 1;
+        State.Encryption.Add(NewEncryptionSettings(next, saltLength));
+        await _state.WriteStateAsync();
+        return EncryptionInfo();
+    }
+
+    private EncryptionSettingsInfo EncryptionInfo()
+    {
+        var current = State.Encryption[^1];
+        return new EncryptionSettingsInfo(current, [.. State.Encryption.Take(State.Encryption.Count - 1).Reverse()]);
+    }
+
+    private EncryptionSettings NewEncryptionSettings(int keyVersion, int saltLength)
+    {
+        if (saltLength is < 8 or > 64)
+        {
+            throw VaultException.Validation(ErrorCodes.SaltLengthInvalid, "saltLength must be between 8 and 64 bytes.");
+        }
+
+        return new EncryptionSettings(Convert.ToBase64String(RandomNumberGenerator.GetBytes(saltLength)), keyVersion, Now);
+    }
+
+    /// <summary>Drops expired items from memory; storage follows with the next write. Expiry emits no event.</summary>
+    private bool PurgeExpired()
+    {
+        var now = Now;
+        var expired = State.Items.Where(p => p.Value.ExpiresAt <= now).Select(p => p.Key).ToList();
+        foreach (var key in expired)
+        {
+            State.Items.Remove(key);
+        }
+
+        return expired.Count > 0;
+    }
+
+    private ItemView? LiveItem(string key, long now)
+    {
+        return State.Items.TryGetValue(key, out var item) && item.ExpiresAt > now ? item : null;
+    }
+
+    private ItemView NewItem(ItemView? existing, string valueJson, long? ttlMs, int? keyVersion, long now)
+    {
+        var updatedAt = existing is null ? now : Math.Max(now, existing.UpdatedAt + 1);
+        var ttl = ttlMs ?? _policy.DefaultTtlMs;
+        return new ItemView(valueJson, existing?.CreatedAt ?? updatedAt, updatedAt, updatedAt + ttl, keyVersion);
+    }
+
+    private void Validate(SetItemCommand command)
+    {
+        Names.EnsureKey(command.Key);
+        ValidateTtl(command.TtlMs);
+        CheckSize(command.ValueJson);
+        CheckKeyVersion(command.KeyVersion);
+    }
+
+    private void CheckKeyVersion(int? keyVersion)
+    {
+        if (keyVersion is { } version && !State.Encryption.Any(e => e.KeyVersion == version))
+        {
+            throw VaultException.Validation(ErrorCodes.KeyVersionUnknown, "This object has no encryption settings with that key version.");
+        }
+    }
+
+    private static void ValidateTtl(long? ttlMs)
+    {
+        if (ttlMs is <= 0)
+        {
+            throw VaultException.Validation(ErrorCodes.TtlInvalid, "ttl must be a positive number of milliseconds.");
+        }
+    }
+
+    private void CheckSize(string valueJson)
+    {
+        if (Encoding.UTF8.GetByteCount(valueJson) > _policy.MaxValueBytes)
+        {
+            throw VaultException.TooLarge(ErrorCodes.ValueTooLarge, $"A value may be at most {_policy.MaxValueBytes} bytes.");
+        }
+    }
+
+    private static void CheckUpdatedAt(ItemView? existing, long? expected)
+    {
+        if (expected is { } value && (existing is null || existing.UpdatedAt != value))
+        {
+            throw VaultException.Conflict(ErrorCodes.UpdatedAtMismatch, "The item was changed since the given updatedAt.");
+        }
+    }
+
+    private static long NewEpoch() => Math.Abs(BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) >> 12) + 1;
+}

@@ -1,0 +1,44 @@
+using OrleansVault.Objects;
+
+namespace OrleansVault.Grains.Objects;
+
+/// <summary>The persisted state of a shared object.</summary>
+[GenerateSerializer]
+[Alias("ov.SharedObjectState")]
+public sealed class SharedObjectState
+{
+    [Id(0)]
+    public Dictionary<string, ItemView> Items { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Changes whenever history is lost, so a cursor from another epoch never resumes.</summary>
+    [Id(1)]
+    public long Epoch { get; set; }
+
+    [Id(2)]
+    public long Sequence { get; set; }
+
+    /// <summary>The newest events, oldest first, bounded by <see cref="SharedObjectOptions.HistoryLength"/>.</summary>
+    [Id(3)]
+    public List<ObjectEvent> History { get; set; } = [];
+
+    /// <summary>End-to-end encryption settings, oldest first; the last one is current.</summary>
+    [Id(4)]
+    public List<EncryptionSettings> Encryption { get; set; } = [];
+}
+
+/// <summary>Tuning of shared object grains, bound from <c>Vault:Objects</c>.</summary>
+public sealed class SharedObjectOptions
+{
+    public const string Section = "Vault:Objects";
+
+    /// <summary>How many events each object keeps for resume.</summary>
+    public int HistoryLength { get; set; } = 1000;
+
+    /// <summary>How long a closed connection can be resumed.</summary>
+    public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often an active object purges expired items and stale connections.</summary>
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    public const string StorageName = "VaultStore";
+}

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
+using OrleansVault.Grains.Objects;
+using OrleansVault.Hosting.Persistence;
+using OrleansVault.Objects;
+
+namespace OrleansVault.Hosting;
+
+/// <summary>Configures a silo the same way in the gateway's embedded mode and in the standalone silo.</summary>
+public static class VaultSiloHostingExtensions
+{
+    /// <summary>Adds OrleansVault's grains' storage, streams and options; clustering is localhost for now.</summary>
+    public static ISiloBuilder AddVaultSilo(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var siloOptions = configuration.GetSection(VaultSiloOptions.Section).Get<VaultSiloOptions>() ?? new VaultSiloOptions();
+        silo.UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId);
+
+        var services = silo.Services;
+        services.TryAddTimeProvider();
+        services.AddOptions<SharedObjectOptions>().Bind(configuration.GetSection(SharedObjectOptions.Section))
+            .Validate(o => o.HistoryLength is > 0 and <= 100_000, "Vault:Objects:HistoryLength must be between 1 and 100000.")
+            .Validate(o => o.ResumeWindow > TimeSpan.Zero, "Vault:Objects:ResumeWindow must be positive.")
+            .Validate(o => o.PurgeInterval > TimeSpan.Zero, "Vault:Objects:PurgeInterval must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<SqliteStorageOptions>()
+            .Configure(o => o.DataDirectory = configuration["Vault:DataDirectory"] ?? o.DataDirectory)
+            .Bind(configuration.GetSection("Vault:Storage"))
+            .Validate(o => o.Synchronous is "FULL" or "NORMAL" or "EXTRA", "Vault:Storage:Synchronous must be FULL, NORMAL or EXTRA.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "Vault:DataDirectory must not be empty.")
+            .ValidateOnStart();
+
+        services.AddSingleton(sp => new SqliteGrainStorage(
+            SharedObjectOptions.StorageName,
+            sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
+            sp.GetRequiredService<Serializer>(),
+            sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
+        services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
+
+        // Stream subscriptions of one process live and die with it in embedded mode.
+        silo.AddMemoryGrainStorage("PubSubStore");
+        silo.AddMemoryStreams(VaultStreams.ProviderName);
+        return silo;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+}
+
+/// <summary>Silo network settings, bound from <c>Vault:Silo</c>.</summary>
+public sealed class VaultSiloOptions
+{
+    public const string Section = "Vault:Silo";
+
+    public int SiloPort { get; set; } = EndpointOptions.DEFAULT_SILO_PORT;
+
+    public int GatewayPort { get; set; } = EndpointOptions.DEFAULT_GATEWAY_PORT;
+
+    public string ClusterId { get; set; } = "orleansvault";
+
+    public string ServiceId { get; set; } = "orleansvault";
+}
