@@ -99,9 +99,23 @@ public sealed class AuthTests(SharedGateway gateway)
     }
 
     [Fact]
-    public void Secrets_never_reach_the_logs()
+    public async Task Secrets_tokens_and_socket_query_strings_never_reach_the_logs()
     {
+        var token = await _factory.TokenAsync();
+        using (var socket = await _factory.ConnectAsync("c", "logged", "Bearer " + token))
+        {
+            await new FrameReader(socket).NextAsync();
+        }
+
+        using var basic = await _factory.ConnectAsync("c", "logged", _factory.BasicHeader);
+        await new FrameReader(basic).NextAsync();
+
+        var encodedBasic = _factory.BasicHeader["Basic ".Length..];
+        Assert.NotEmpty(_factory.Logs.Lines);
         Assert.DoesNotContain(_factory.Logs.Lines, line => line.Contains(GatewayFactory.Secret, StringComparison.Ordinal));
+        Assert.DoesNotContain(_factory.Logs.Lines, line => line.Contains(encodedBasic, StringComparison.Ordinal));
+        Assert.DoesNotContain(_factory.Logs.Lines, line => line.Contains(token, StringComparison.Ordinal));
+        Assert.DoesNotContain(_factory.Logs.Lines, line => line.Contains("auth=", StringComparison.Ordinal));
     }
 
     private async Task AssertRefused(string? authorization, HttpStatusCode status, string code)

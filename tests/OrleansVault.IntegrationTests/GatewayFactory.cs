@@ -29,6 +29,8 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             ["Vault:Silo:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Vault:Storage:Synchronous"] = "NORMAL",
             ["Vault:Objects:PurgeInterval"] = "00:00:01",
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Information",
         };
         if (bootstrap)
         {

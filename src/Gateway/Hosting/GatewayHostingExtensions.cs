@@ -44,6 +44,11 @@ public static class GatewayHostingExtensions
         builder.UseOrleans(silo => silo.AddVaultSilo(configuration));
         services.AddHostedService<ProjectBootstrapper>();
 
+        // Request logging would write URLs, and socket credentials ride in query strings (WIRE.md 1.8).
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Connections", LogLevel.Warning);
+
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var limits = context.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
@@ -56,6 +61,7 @@ public static class GatewayHostingExtensions
     public static WebApplication UseVaultGateway(this WebApplication app)
     {
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseMiddleware<ProjectCorsMiddleware>();
         app.UseWebSockets();
         app.MapGet("/health/live", () => Results.Text("ok"));
         app.MapGet("/health/ready", (GatewayReadiness readiness) =>
