@@ -24,6 +24,7 @@ public static class VaultSiloHostingExtensions
         services.TryAddTimeProvider();
         services.AddOptions<SharedObjectOptions>().Bind(configuration.GetSection(SharedObjectOptions.Section))
             .Validate(o => o.HistoryLength is > 0 and <= 100_000, "Vault:Objects:HistoryLength must be between 1 and 100000.")
+            .Validate(o => o.HistoryMaxBytes >= 1024, "Vault:Objects:HistoryMaxBytes must be at least 1024.")
             .Validate(o => o.ResumeWindow > TimeSpan.Zero, "Vault:Objects:ResumeWindow must be positive.")
             .Validate(o => o.PurgeInterval > TimeSpan.Zero, "Vault:Objects:PurgeInterval must be positive.")
             .ValidateOnStart();

@@ -5,6 +5,8 @@ namespace OrleansVault.Grains.Objects;
 
 public sealed partial class SharedObjectGrain
 {
+    private long _historyBytes;
+
     public Task<IReadOnlyList<ObjectEvent>?> GetEventsAfter(long sequence)
     {
         return Task.FromResult(EventsAfter(sequence, State.Sequence));
@@ -68,14 +70,22 @@ public sealed partial class SharedObjectGrain
 
         var history = State.History;
         history.AddRange(numbered);
-        var excess = history.Count - Math.Max(_options.HistoryLength, 1);
-        if (excess > 0)
+        _historyBytes += numbered.Sum(SizeOf);
+        var drop = 0;
+        while (drop < history.Count - 1
+            && (history.Count - drop > _options.HistoryLength || _historyBytes > _options.HistoryMaxBytes))
         {
-            history.RemoveRange(0, excess);
+            _historyBytes -= SizeOf(history[drop]);
+            drop++;
         }
 
+        history.RemoveRange(0, drop);
         return numbered;
     }
+
+    /// <summary>Roughly what an event costs in the stored history.</summary>
+    private static long SizeOf(ObjectEvent e) =>
+        64 + (e.Key?.Length ?? 0) + (e.Item?.ValueJson.Length ?? 0) + (e.PayloadJson?.Length ?? 0);
 
     private async Task PublishNumberedAsync(ObjectEvent[] events)
     {

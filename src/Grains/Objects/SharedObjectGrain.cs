@@ -49,6 +49,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         }
 
         PurgeExpired();
+        _historyBytes = State.History.Sum(SizeOf);
         _stream = this.GetStreamProvider(VaultStreams.ProviderName)
             .GetStream<ObjectEventBatch>(StreamId.Create(VaultStreams.ObjectNamespace, this.GetPrimaryKeyString()));
     }
