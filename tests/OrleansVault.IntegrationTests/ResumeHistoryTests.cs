@@ -44,3 +44,28 @@ public sealed class ResumeHistoryTests
         }
     }
 }
+
+public sealed class ShutdownTests
+{
+    [Fact]
+    public async Task A_stopping_gateway_closes_its_sockets_with_1001()
+    {
+        var factory = new GatewayFactory();
+        try
+        {
+            using var socket = await factory.ConnectAsync("c", "shutdown", factory.BasicHeader);
+            var frames = new FrameReader(socket);
+            await frames.NextAsync();
+            var closed = frames.ClosedAsync();
+            var stop = factory.DisposeAsync().AsTask();
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, await closed);
+            Assert.Equal("server shutting down", frames.CloseReason);
+            await stop;
+        }
+        finally
+        {
+            await factory.DisposeAsync();
+            factory.DeleteData();
+        }
+    }
+}

@@ -21,6 +21,7 @@ public sealed class VaultriceSocketEndpoint(
     IOptions<LimitOptions> limits,
     IOptions<SocketOptions> socketOptions,
     TimeProvider time,
+    IHostApplicationLifetime host,
     ILogger<VaultriceSocketEndpoint> logger)
 {
     private readonly ConcurrentDictionary<string, VaultSocket> _local = new(StringComparer.Ordinal);
@@ -60,6 +61,9 @@ public sealed class VaultriceSocketEndpoint(
             GatewayLog.SocketOpened(logger, socket.ConnectionId, address.GrainKey);
 
             using var expiry = ScheduleExpiry(socket, caller);
+
+            // A gateway that stops says so (1001), so clients reconnect, to another gateway if there is one, and resume.
+            using var stopping = host.ApplicationStopping.Register(() => socket.Close(WebSocketCloseStatus.EndpointUnavailable, "server shutting down"));
             var writer = socket.RunWriterAsync(lifetime.Token);
             var reader = ReceiveLoopAsync(webSocket, socket, grain, lifetime.Token);
             // Whichever side ends first, give the other a bounded moment to finish the close handshake.

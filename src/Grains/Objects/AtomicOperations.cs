@@ -127,8 +127,8 @@ public static class AtomicOperations
         var length = array.Count;
         var start = ReadInteger(body, "startIndex") ?? throw VaultException.Validation(ErrorCodes.OperandInvalid, "'startIndex' must be an integer.");
         var from = start < 0 ? Math.Max(length + start, 0) : Math.Min(start, length);
-        var deleteCount = ReadInteger(body, "deleteCount");
-        var toDelete = deleteCount is null ? length - from : Math.Clamp(deleteCount.Value, 0, length - from);
+        // The server calls splice with all three arguments, so a missing deleteCount is 0 (as undefined is in JavaScript), never "the rest".
+        var toDelete = Math.Clamp(ReadInteger(body, "deleteCount") ?? 0, 0, length - from);
 
         var inserted = new List<JsonNode?>();
         if (body.TryGetProperty("items", out var items) && items.ValueKind != JsonValueKind.Null)

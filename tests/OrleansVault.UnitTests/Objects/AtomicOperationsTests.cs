@@ -55,9 +55,10 @@ public sealed class AtomicOperationsTests
     }
 
     [Fact]
-    public void Splice_without_delete_count_removes_the_rest()
+    public void Splice_without_delete_count_deletes_nothing()
     {
-        Assert.Equal("[1]", AtomicOperations.Apply(AtomicOperation.Splice, "[1,2,3]", "{\"startIndex\":1}"));
+        Assert.Equal("[1,2,3]", AtomicOperations.Apply(AtomicOperation.Splice, "[1,2,3]", "{\"startIndex\":1}"));
+        Assert.Equal("[1,9,2,3]", AtomicOperations.Apply(AtomicOperation.Splice, "[1,2,3]", "{\"startIndex\":1,\"deleteCount\":null,\"items\":[9]}"));
     }
 
     [Fact]
