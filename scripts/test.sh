@@ -16,6 +16,22 @@ add_counts() { # $1 passed, $2 failed
   failed=$((failed + $2))
 }
 
+# Adds a suite's summary line to the totals; a suite with no summary, or that failed without
+# a failing test (a crash), counts as one failure. $1 summary, $2 exit status, $3/$4 sed scripts.
+count_summary() {
+  if [ -z "$1" ]; then
+    add_counts 0 1
+    return
+  fi
+  local p f
+  p=$(sed -E "$3" <<<"$1")
+  f=$(sed -E "$4" <<<"$1")
+  add_counts "$p" "$f"
+  if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+    add_counts 0 1
+  fi
+}
+
 for tool in dotnet node npm; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "missing prerequisite: $tool (see README.md)" >&2
@@ -42,17 +58,7 @@ for project in tests/OrleansVault.UnitTests tests/OrleansVault.IntegrationTests;
   dotnet test "$project" --no-build -nologo 2>&1 | tee "$logs/test.log"
   status=${PIPESTATUS[0]}
   summary=$(grep -E "^(Passed|Failed)!" "$logs/test.log" | tail -n 1)
-  if [ -z "$summary" ]; then
-    echo "no test summary from $project (exit $status)"
-    add_counts 0 1
-    continue
-  fi
-  p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$summary")
-  f=$(sed -E 's/.*Failed: *([0-9]+),.*/\1/' <<<"$summary")
-  add_counts "$p" "$f"
-  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
-    add_counts 0 1
-  fi
+  count_summary "$summary" "$status" 's/.*Passed: *([0-9]+).*/\1/' 's/.*Failed: *([0-9]+),.*/\1/'
 done
 
 if [ -f tests/compat/run.mjs ]; then
@@ -64,16 +70,7 @@ if [ -f tests/compat/run.mjs ]; then
     node tests/compat/run.mjs 2>&1 | tee "$logs/compat.log"
     status=${PIPESTATUS[0]}
     summary=$(grep -E "^compat: [0-9]+ passed, [0-9]+ failed" "$logs/compat.log" | tail -n 1)
-    if [ -z "$summary" ]; then
-      add_counts 0 1
-    else
-      p=$(sed -E 's/compat: ([0-9]+) passed.*/\1/' <<<"$summary")
-      f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$summary")
-      add_counts "$p" "$f"
-      if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
-        add_counts 0 1
-      fi
-    fi
+    count_summary "$summary" "$status" 's/compat: ([0-9]+) passed.*/\1/' 's/.* ([0-9]+) failed.*/\1/'
   fi
 fi
 
