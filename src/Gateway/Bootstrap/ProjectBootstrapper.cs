@@ -45,6 +45,16 @@ public sealed class ProjectBootstrapper(
     {
         var options = bootstrap.Value;
         await UpsertKeyAsync(options.ProjectId!, options.ApiKey!, options.ApiSecret!, pepper, OriginPolicy.Parse(options.AllowedOrigins), options.AllowNonBrowser);
+        var project = grains.GetGrain<IProjectGrain>(options.ProjectId!);
+        foreach (var (name, policy) in options.Classes)
+        {
+            var wanted = new ClassPolicy(name, policy.DefaultTtlMs, policy.MaxValueBytes);
+            if (await project.GetClassPolicy(name) != wanted)
+            {
+                projects.Update(await project.UpsertClass(wanted));
+            }
+        }
+
         GatewayLog.BootstrapProjectReady(logger, options.ProjectId!, options.ApiKey!);
         return (options.ProjectId!, options.ApiKey!);
     }

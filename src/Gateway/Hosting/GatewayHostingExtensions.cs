@@ -21,6 +21,9 @@ public static class GatewayHostingExtensions
             .Validate(o => !o.IsDeclared || (Names.IsValidProjectId(o.ProjectId) && !string.IsNullOrWhiteSpace(o.ApiKey) && !o.ApiKey.Contains(':', StringComparison.Ordinal)),
                 "Vault:Bootstrap needs ProjectId (1-64 of A-Z a-z 0-9 _ -) and ApiKey (no ':') together.")
             .Validate(o => !o.IsDeclared || o.ApiSecret is { Length: >= 16 }, "Vault:Bootstrap:ApiSecret must be at least 16 characters.")
+            .Validate(o => o.Classes.Count == 0 || o.IsDeclared, "Vault:Bootstrap:Classes needs a declared Vault:Bootstrap project.")
+            .Validate(o => o.Classes.All(c => Names.IsValidClass(c.Key) && c.Value.DefaultTtlMs > 0 && c.Value.MaxValueBytes is > 0 and <= 16 * 1024 * 1024),
+                "Vault:Bootstrap:Classes: names are 1-64 of A-Z a-z 0-9 _ -, DefaultTtlMs must be positive and MaxValueBytes between 1 and 16 MiB.")
             .ValidateOnStart();
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))
             .Validate(o => o.TokenLifetime >= AuthOptions.MinimumTokenLifetime, "Vault:Auth:TokenLifetime must be at least 150 seconds (the Vaultrice SDK refuses tokens with under two minutes left).")

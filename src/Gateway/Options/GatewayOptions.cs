@@ -17,7 +17,20 @@ public sealed class BootstrapOptions
     /// <summary>With an allow-list, also accept requests without <c>Origin</c> (servers, the Node SDK).</summary>
     public bool AllowNonBrowser { get; set; }
 
+    /// <summary>Class policies by class name (<c>Vault:Bootstrap:Classes:{name}:DefaultTtlMs</c>, <c>:MaxValueBytes</c>); other classes use the defaults.</summary>
+    public Dictionary<string, ClassOptions> Classes { get; set; } = new(StringComparer.Ordinal);
+
     public bool IsDeclared => !string.IsNullOrWhiteSpace(ProjectId) || !string.IsNullOrWhiteSpace(ApiKey) || !string.IsNullOrWhiteSpace(ApiSecret);
+}
+
+/// <summary>The policy of one declared class.</summary>
+public sealed class ClassOptions
+{
+    /// <summary>The TTL of items written without one, in milliseconds.</summary>
+    public long DefaultTtlMs { get; set; } = Projects.ClassPolicy.DefaultTtl;
+
+    /// <summary>The largest value (or message, or presence data) in bytes of JSON.</summary>
+    public int MaxValueBytes { get; set; } = Projects.ClassPolicy.DefaultMaxValueBytes;
 }
 
 /// <summary>Token and credential settings, bound from <c>Vault:Auth</c>.</summary>

@@ -16,6 +16,9 @@ public sealed class ObjectFeeds(IClusterClient client, ILogger<ObjectFeeds> logg
 
     public int ActiveFeeds => _feeds.Count;
 
+    /// <summary>Whether this gateway currently relays the object's stream.</summary>
+    public bool HasFeed(string objectKey) => _feeds.ContainsKey(objectKey);
+
     public async Task<ObjectFeed> AddAsync(string objectKey, VaultSocket socket)
     {
         while (true)
