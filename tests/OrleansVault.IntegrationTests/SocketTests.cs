@@ -96,6 +96,7 @@ public sealed class SocketTests(SharedGateway gateway)
             var ownJoin = await aFrames.NextEventAsync("presence:join");
             Assert.Equal(aId, ownJoin.GetProperty("connectionId").GetString());
             var seen = await bFrames.NextEventAsync("presence:join");
+            Assert.Equal(aId, seen.GetProperty("connectionId").GetString());
             Assert.Equal("alice", seen.GetProperty("payload").GetProperty("name").GetString());
             Assert.True(seen.GetProperty("joinedAt").GetInt64() > 0);
 
@@ -153,6 +154,24 @@ public sealed class SocketTests(SharedGateway gateway)
             // Live events continue after the replay, and the socket now speaks as the resumed connection.
             await PostAsync($"cache/c/{_id}/k3", "{\"value\":3}");
             Assert.Equal("k3", (await bFrames.NextAsync()).GetProperty("payload").GetProperty("prop").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Resuming_a_connection_whose_old_socket_still_looks_open_replaces_that_socket()
+    {
+        var (stale, staleFrames, token) = await OpenAsync();
+        var (fresh, freshFrames, _) = await OpenAsync();
+        using (stale)
+        using (fresh)
+        {
+            await freshFrames.SendAsync(new { @event = "resume", connectionId = token });
+            var ack = await freshFrames.NextEventAsync("resume:ack");
+            Assert.Equal(token, ack.GetProperty("connectionId").GetString());
+            await Assert.ThrowsAnyAsync<Exception>(() => staleFrames.NextAsync());
+
+            await PostAsync($"cache/c/{_id}/after", "{\"value\":1}");
+            Assert.Equal("after", (await freshFrames.NextEventAsync("setItem")).GetProperty("payload").GetProperty("prop").GetString());
         }
     }
 

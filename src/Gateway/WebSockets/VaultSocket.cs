@@ -17,10 +17,11 @@ public sealed class VaultSocket
     private long _cursor;
     private long _lastSent;
 
-    public VaultSocket(WebSocket socket, string connectionId, string objectKey, int maxQueuedFrames)
+    public VaultSocket(WebSocket socket, string connectionId, string owner, string objectKey, int maxQueuedFrames)
     {
         _socket = socket;
         ConnectionId = connectionId;
+        Owner = owner;
         ObjectKey = objectKey;
         _queue = Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(maxQueuedFrames)
         {
@@ -31,6 +32,9 @@ public sealed class VaultSocket
 
     /// <summary>The connection id; a successful resume replaces it with the resumed one.</summary>
     public string ConnectionId { get; private set; }
+
+    /// <summary>Who may resume this connection: the caller's API key.</summary>
+    public string Owner { get; }
 
     public string ObjectKey { get; }
 
@@ -80,7 +84,7 @@ public sealed class VaultSocket
         }
     }
 
-    /// <summary>Finishes a resume: take over <paramref name="connectionId"/>, send the ack and the missed events, then the held live ones.</summary>
+    /// <summary>Finishes a resume: take over the old connection, send the ack and the missed events, then the held live ones.</summary>
     public void CompleteResume(string connectionId, byte[] ack, IReadOnlyList<(ObjectEvent Event, byte[] Frame)> missed)
     {
         lock (_lock)
@@ -148,6 +152,13 @@ public sealed class VaultSocket
     }
 
     public void CompleteQueue() => _queue.Writer.TryComplete();
+
+    /// <summary>Drops the connection without a close handshake.</summary>
+    public void Abort()
+    {
+        _queue.Writer.TryComplete();
+        _socket.Abort();
+    }
 
     private void Release()
     {

@@ -48,7 +48,7 @@ public sealed class VaultriceSocketEndpoint(
         {
             KeepAliveInterval = socketOptions.Value.KeepAliveInterval,
         });
-        var socket = new VaultSocket(webSocket, NewConnectionId(), address.GrainKey, limits.Value.MaxQueuedFrames);
+        var socket = new VaultSocket(webSocket, NewConnectionId(), caller.KeyId, address.GrainKey, limits.Value.MaxQueuedFrames);
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var grain = client.GetGrain<ISharedObjectGrain>(address.GrainKey);
         ObjectFeed? feed = null;
@@ -56,7 +56,7 @@ public sealed class VaultriceSocketEndpoint(
         {
             _local[socket.ConnectionId] = socket;
             feed = await feeds.AddAsync(address.GrainKey, socket);
-            var attached = await grain.Attach(socket.ConnectionId);
+            var attached = await grain.Attach(socket.ConnectionId, socket.Owner);
             socket.Start(attached.Sequence, VaultriceJson.ControlFrame("connected", socket.ConnectionId));
             GatewayLog.SocketOpened(logger, socket.ConnectionId, address.GrainKey);
 
@@ -167,6 +167,11 @@ public sealed class VaultriceSocketEndpoint(
         {
             socket.Send(VaultriceJson.ControlFrame("error", payload: error.Message));
         }
+        catch (Exception error) when (error is TimeoutException or OrleansException)
+        {
+            GatewayLog.ClusterUnavailable(logger, error.GetType().Name);
+            socket.Send(Unavailable);
+        }
     }
 
     private async Task ResumeAsync(JsonElement root, VaultSocket socket, ISharedObjectGrain grain)
@@ -184,10 +189,11 @@ public sealed class VaultriceSocketEndpoint(
             return;
         }
 
-        // The old socket may still look open here (the client gave up on it first): end it and wait for its detach.
-        if (_local.TryGetValue(oldId, out var stale))
+        // The old socket may still look open here (its client gave up on it first). If the same key owns it,
+        // drop it at once (nobody is listening for a close handshake) and wait for its detach.
+        if (_local.TryGetValue(oldId, out var stale) && string.Equals(stale.Owner, socket.Owner, StringComparison.Ordinal))
         {
-            stale.Close(WebSocketCloseStatus.PolicyViolation, "resumed elsewhere");
+            stale.Abort();
             await Task.WhenAny(stale.Closed.Task, Task.Delay(socketOptions.Value.CloseTimeout, time));
         }
 
@@ -196,7 +202,7 @@ public sealed class VaultriceSocketEndpoint(
         ResumeResult result;
         try
         {
-            result = await grain.Resume(oldId, newId, upTo);
+            result = await grain.Resume(oldId, newId, socket.Owner, upTo);
         }
         catch
         {
@@ -281,5 +287,6 @@ public sealed class VaultriceSocketEndpoint(
     }
 
     private static readonly byte[] Pong = VaultriceJson.ControlFrame("pong");
+    private static readonly byte[] Unavailable = VaultriceJson.ControlFrame("error", payload: "Service temporarily unavailable. Please retry.");
     private static readonly byte[] InvalidResume = VaultriceJson.ControlFrame("error", payload: "Invalid resume token");
 }

@@ -7,9 +7,13 @@ public sealed record AttachResult(
     [property: Id(0)] long Epoch,
     [property: Id(1)] long Sequence);
 
-/// <summary>The answer to a resume: the events the old connection missed, or why it cannot resume.</summary>
+/// <summary>The answer to a resume: the resumed connection's public id and the events it missed, or <see cref="Resumed"/> false.</summary>
 [GenerateSerializer]
 [Alias("ov.ResumeResult")]
 public sealed record ResumeResult(
     [property: Id(0)] bool Resumed,
-    [property: Id(1)] IReadOnlyList<ObjectEvent> Missed);
+    [property: Id(1)] IReadOnlyList<ObjectEvent> Missed,
+    [property: Id(2)] string? ConnectionId)
+{
+    public static ResumeResult Refused { get; } = new(false, [], null);
+}

@@ -40,8 +40,12 @@ public interface ISharedObjectGrain : IGrainWithStringKey
     [Alias("GetPresence")]
     Task<IReadOnlyList<PresenceEntry>> GetPresence();
 
+    /// <summary>
+    /// A socket opened. <paramref name="owner"/> names who may resume it later (the API key, or the user a token was minted for):
+    /// connection ids are public (presence shows them to everyone), so they alone never prove who resumes.
+    /// </summary>
     [Alias("Attach")]
-    Task<AttachResult> Attach(string connectionId);
+    Task<AttachResult> Attach(string connectionId, string owner);
 
     [Alias("Join")]
     Task Join(string connectionId, string dataJson, int? keyVersion);
@@ -53,9 +57,12 @@ public interface ISharedObjectGrain : IGrainWithStringKey
     [Alias("Detach")]
     Task Detach(string connectionId, long lastDeliveredSequence);
 
-    /// <summary>Moves a detached connection onto a live one and returns the events after its cursor, up to <paramref name="upToSequence"/>.</summary>
+    /// <summary>
+    /// Moves the detached connection <paramref name="oldConnectionId"/>, if <paramref name="owner"/> owns it, onto the live
+    /// connection <paramref name="newConnectionId"/> and returns the events after its cursor, up to <paramref name="upToSequence"/>.
+    /// </summary>
     [Alias("Resume")]
-    Task<ResumeResult> Resume(string oldConnectionId, string newConnectionId, long upToSequence);
+    Task<ResumeResult> Resume(string oldConnectionId, string newConnectionId, string owner, long upToSequence);
 
     [Alias("GetEventsAfter")]
     Task<IReadOnlyList<ObjectEvent>?> GetEventsAfter(long sequence);

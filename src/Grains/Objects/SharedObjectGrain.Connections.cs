@@ -14,9 +14,9 @@ public sealed partial class SharedObjectGrain
         return Task.FromResult(entries);
     }
 
-    public Task<AttachResult> Attach(string connectionId)
+    public Task<AttachResult> Attach(string connectionId, string owner)
     {
-        _connections[connectionId] = new ConnectionRecord { Attached = true };
+        _connections[connectionId] = new ConnectionRecord { Attached = true, Owner = owner };
         EnsureHousekeeping();
         return Task.FromResult(new AttachResult(State.Epoch, State.Sequence));
     }
@@ -41,29 +41,32 @@ public sealed partial class SharedObjectGrain
     public async Task Detach(string connectionId, long lastDeliveredSequence)
     {
         await Leave(connectionId);
-        _connections[connectionId] = new ConnectionRecord
+        if (_connections.TryGetValue(connectionId, out var record))
         {
-            Attached = false,
-            DetachedAt = Now,
-            LastSequence = lastDeliveredSequence,
-        };
-        EnsureHousekeeping();
+            record.Attached = false;
+            record.DetachedAt = Now;
+            record.LastSequence = lastDeliveredSequence;
+            EnsureHousekeeping();
+        }
     }
 
-    public Task<ResumeResult> Resume(string oldConnectionId, string newConnectionId, long upToSequence)
+    public Task<ResumeResult> Resume(string oldConnectionId, string newConnectionId, string owner, long upToSequence)
     {
-        if (!_connections.TryGetValue(oldConnectionId, out var record)
+        if (oldConnectionId == newConnectionId
+            || !_connections.TryGetValue(oldConnectionId, out var record)
             || record.Attached
+            || !string.Equals(record.Owner, owner, StringComparison.Ordinal)
             || record.DetachedAt + (long)_options.ResumeWindow.TotalMilliseconds < Now
             || EventsAfter(record.LastSequence, upToSequence) is not { } missed)
         {
-            return Task.FromResult(new ResumeResult(false, []));
+            return Task.FromResult(ResumeResult.Refused);
         }
 
+        // The new socket becomes the old connection: its own attach record goes away.
         _connections.Remove(newConnectionId);
         record.Attached = true;
         IReadOnlyList<ObjectEvent> deliverable = [.. missed.Where(e => e.ExcludedConnectionId != oldConnectionId)];
-        return Task.FromResult(new ResumeResult(true, deliverable));
+        return Task.FromResult(new ResumeResult(true, deliverable, oldConnectionId));
     }
 
     private void EnsureHousekeeping()
@@ -98,6 +101,8 @@ public sealed partial class SharedObjectGrain
     private sealed class ConnectionRecord
     {
         public bool Attached { get; set; }
+
+        public required string Owner { get; init; }
 
         public long DetachedAt { get; set; }
 

@@ -31,7 +31,7 @@ public sealed class SharedObjectGrainTests(GrainClusterFixture fixture)
         });
         try
         {
-            var start = (await Grain.Attach("c1")).Sequence;
+            var start = (await Grain.Attach("c1", "key-a")).Sequence;
             await Grain.SetItem(Set("a", "1"));
             await Grain.SetItems([Set("b", "2"), Set("c", "3")]);
             await Grain.SendMessage(new MessageCommand("\"hi\"", null, "c1"));
@@ -54,7 +54,7 @@ public sealed class SharedObjectGrainTests(GrainClusterFixture fixture)
     [Fact]
     public async Task Remove_emits_one_event_per_name_and_clear_one_per_existing_key()
     {
-        var before = (await Grain.Attach("c")).Sequence;
+        var before = (await Grain.Attach("c", "key-a")).Sequence;
         await Grain.SetItem(Set("a", "1"));
         await Grain.SetItem(Set("short", "1", ttl: 1));
         await Wait.UntilAsync(async () => await Grain.GetItem("short") is null, "expiry");
@@ -77,7 +77,7 @@ public sealed class SharedObjectGrainTests(GrainClusterFixture fixture)
         Assert.Equal(["c1", "c2"], presence.Select(p => p.ConnectionId));
         Assert.Equal("{\"n\":2}", presence[0].DataJson);
 
-        var before = (await Grain.Attach("x")).Sequence;
+        var before = (await Grain.Attach("x", "key-a")).Sequence;
         await Grain.Leave("c1");
         await Grain.Detach("c1", 0);
         await Grain.Leave("c1");
@@ -91,36 +91,39 @@ public sealed class SharedObjectGrainTests(GrainClusterFixture fixture)
     [Fact]
     public async Task Resume_replays_the_gap_without_the_connections_own_messages()
     {
-        var attached = await Grain.Attach("old");
+        var attached = await Grain.Attach("old", "key-a");
         await Grain.SetItem(Set("seen", "1"));
         var cursor = attached.Sequence + 1;
         await Grain.Detach("old", cursor);
         await Grain.SetItem(Set("missed", "2"));
         await Grain.SendMessage(new MessageCommand("\"mine\"", null, "old"));
         await Grain.SendMessage(new MessageCommand("\"theirs\"", null, "other"));
-        var now = (await Grain.Attach("new")).Sequence;
+        var now = (await Grain.Attach("new", "key-a")).Sequence;
 
-        var result = await Grain.Resume("old", "new", now);
+        // Connection ids are public; only the key that owned the connection may resume it.
+        Assert.False((await Grain.Resume("old", "new", "key-b", now)).Resumed);
+        var result = await Grain.Resume("old", "new", "key-a", now);
         Assert.True(result.Resumed);
+        Assert.Equal("old", result.ConnectionId);
         Assert.Equal(["setItem:missed", "message:\"theirs\""], result.Missed.Select(e => e.Kind == ObjectEventKind.SetItem ? $"setItem:{e.Key}" : $"message:{e.PayloadJson}"));
 
         // A connection that is attached again cannot be resumed twice.
-        Assert.False((await Grain.Resume("old", "third", now)).Resumed);
+        Assert.False((await Grain.Resume("old", "third", "key-a", now)).Resumed);
     }
 
     [Fact]
     public async Task Resume_is_refused_after_the_window_and_for_unknown_connections()
     {
-        var attached = await Grain.Attach("gone");
+        var attached = await Grain.Attach("gone", "key-a");
         await Grain.Detach("gone", attached.Sequence);
-        Assert.False((await Grain.Resume("never", "n1", attached.Sequence)).Resumed);
-        await Wait.UntilAsync(async () => !(await Grain.Resume("gone", "n2", attached.Sequence)).Resumed, "resume window to pass");
+        Assert.False((await Grain.Resume("never", "n1", "key-a", attached.Sequence)).Resumed);
+        await Wait.UntilAsync(async () => !(await Grain.Resume("gone", "n2", "key-a", attached.Sequence)).Resumed, "resume window to pass");
     }
 
     [Fact]
     public async Task History_is_bounded_and_older_cursors_are_not_covered()
     {
-        var start = (await Grain.Attach("h")).Sequence;
+        var start = (await Grain.Attach("h", "key-a")).Sequence;
         for (var i = 0; i < 60; i++)
         {
             await Grain.SetItem(Set("k", i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
