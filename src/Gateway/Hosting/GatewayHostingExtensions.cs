@@ -32,7 +32,9 @@ public static class GatewayHostingExtensions
         services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section))
             .Validate(o => o.MaxBodyBytes > 0 && o.MaxFrameBytes > 0 && o.MaxQueuedFrames > 0 && o.MaxItemsPerRequest > 0, "Vault:Limits values must be positive.")
             .ValidateOnStart();
-        services.AddOptions<SocketOptions>().Bind(configuration.GetSection(SocketOptions.Section)).ValidateOnStart();
+        services.AddOptions<SocketOptions>().Bind(configuration.GetSection(SocketOptions.Section))
+            .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.KeepAliveTimeout > TimeSpan.Zero && o.CloseTimeout > TimeSpan.Zero, "Vault:WebSockets intervals and timeouts must be positive.")
+            .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<KeyRingCache>();

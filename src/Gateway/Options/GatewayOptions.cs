@@ -74,7 +74,11 @@ public sealed class SocketOptions
 {
     public const string Section = "Vault:WebSockets";
 
+    /// <summary>How often the server pings each socket at the protocol level.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a ping may go unanswered before the socket counts as dead and is dropped (its presence leaves).</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>How long a close handshake may take before the socket is dropped.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -47,6 +47,7 @@ public sealed class VaultriceSocketEndpoint(
         using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             KeepAliveInterval = socketOptions.Value.KeepAliveInterval,
+            KeepAliveTimeout = socketOptions.Value.KeepAliveTimeout,
         });
         var socket = new VaultSocket(webSocket, NewConnectionId(), caller.KeyId, address.GrainKey, limits.Value.MaxQueuedFrames);
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
