@@ -155,7 +155,7 @@ public sealed class ObjectFeed : IAsyncObserver<ObjectEventBatch>
             var frame = VaultriceJson.EventFrame(e);
             foreach (var socket in sockets)
             {
-                socket.Deliver(e, frame);
+                socket.Deliver(batch.Epoch, e, frame);
             }
         }
     }

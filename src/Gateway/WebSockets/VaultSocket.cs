@@ -13,7 +13,8 @@ public sealed class VaultSocket
     private readonly WebSocket _socket;
     private readonly Channel<OutgoingFrame> _queue;
     private readonly Lock _lock = new();
-    private List<(ObjectEvent Event, byte[] Frame)>? _held = [];
+    private List<(long Epoch, ObjectEvent Event, byte[] Frame)>? _held = [];
+    private long _epoch;
     private long _cursor;
     private long _lastSent;
 
@@ -48,25 +49,26 @@ public sealed class VaultSocket
     public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Feed entry point: queue the event unless it is old, excluded, or the socket is still holding.</summary>
-    public void Deliver(ObjectEvent e, byte[] frame)
+    public void Deliver(long epoch, ObjectEvent e, byte[] frame)
     {
         lock (_lock)
         {
             if (_held is not null)
             {
-                _held.Add((e, frame));
+                _held.Add((epoch, e, frame));
                 return;
             }
 
-            DeliverLocked(e, frame);
+            DeliverLocked(epoch, e, frame);
         }
     }
 
     /// <summary>Starts delivery after the object returned the sequence this socket starts after; <paramref name="first"/> goes out before any event.</summary>
-    public void Start(long sequence, byte[] first)
+    public void Start(long epoch, long sequence, byte[] first)
     {
         lock (_lock)
         {
+            _epoch = epoch;
             _cursor = sequence;
             _lastSent = sequence;
             Enqueue(first, 0);
@@ -169,14 +171,21 @@ public sealed class VaultSocket
             return;
         }
 
-        foreach (var (e, frame) in held)
+        foreach (var (epoch, e, frame) in held)
         {
-            DeliverLocked(e, frame);
+            DeliverLocked(epoch, e, frame);
         }
     }
 
-    private void DeliverLocked(ObjectEvent e, byte[] frame)
+    private void DeliverLocked(long epoch, ObjectEvent e, byte[] frame)
     {
+        if (epoch != _epoch)
+        {
+            // The object lost its unsealed history and numbers again from its stored sequence: follow the new numbering.
+            _epoch = epoch;
+            _cursor = 0;
+        }
+
         if (e.Sequence <= _cursor)
         {
             return;

@@ -58,7 +58,7 @@ public sealed class VaultriceSocketEndpoint(
             _local[socket.ConnectionId] = socket;
             feed = await feeds.AddAsync(address.GrainKey, socket);
             var attached = await grain.Attach(socket.ConnectionId, socket.Owner);
-            socket.Start(attached.Sequence, VaultriceJson.ControlFrame("connected", socket.ConnectionId));
+            socket.Start(attached.Epoch, attached.Sequence, VaultriceJson.ControlFrame("connected", socket.ConnectionId));
             GatewayLog.SocketOpened(logger, socket.ConnectionId, address.GrainKey);
 
             using var expiry = ScheduleExpiry(socket, caller);

@@ -21,6 +21,7 @@ public static class ErrorCodes
     public const string KeyInvalid = "validationError.key.invalid";
     public const string ProjectIdInvalid = "validationError.projectId.invalid";
     public const string ValueMissing = "validationError.value.missing";
+    public const string ValueTooDeep = "validationError.value.tooDeep";
     public const string TtlInvalid = "validationError.ttl.invalid";
     public const string UpdatedAtInvalid = "validationError.updatedAt.invalid";
     public const string OperationUnknown = "validationError.operation.unknown";

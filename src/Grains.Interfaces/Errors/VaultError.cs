@@ -20,19 +20,19 @@ public sealed class VaultException : Exception
 {
     public VaultException()
     {
-        Code = "internalError.unknown";
+        Code = ErrorCodes.Internal;
     }
 
     public VaultException(string message)
         : base(message)
     {
-        Code = "internalError.unknown";
+        Code = ErrorCodes.Internal;
     }
 
     public VaultException(string message, Exception innerException)
         : base(message, innerException)
     {
-        Code = "internalError.unknown";
+        Code = ErrorCodes.Internal;
     }
 
     public VaultException(VaultErrorKind kind, string code, string message)

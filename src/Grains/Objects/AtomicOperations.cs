@@ -14,7 +14,7 @@ public static class AtomicOperations
     {
         using var argument = ParseArgument(argumentJson);
         var body = argument.RootElement;
-        return operation switch
+        var result = operation switch
         {
             AtomicOperation.Increment => AddNumber(currentJson, RequireNumber(body), negate: false),
             AtomicOperation.Decrement => AddNumber(currentJson, RequireNumber(body), negate: true),
@@ -24,6 +24,27 @@ public static class AtomicOperations
             AtomicOperation.SetIn => SetIn(currentJson, body),
             _ => throw VaultException.Validation(ErrorCodes.OperationUnknown, "Unknown atomic operation."),
         };
+        EnsureDepth(result);
+        return result;
+    }
+
+    /// <summary>Values nest at most this deep, so whatever is stored can always be parsed again.</summary>
+    public const int MaxValueDepth = 64;
+
+    // Parsing allows more than is ever stored, so a result one level too deep is reported, not thrown from the parser.
+    private static readonly JsonDocumentOptions Deep = new() { MaxDepth = MaxValueDepth * 4 };
+    private static readonly JsonSerializerOptions DeepWrite = new() { MaxDepth = MaxValueDepth * 4 };
+
+    private static void EnsureDepth(string json)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaxValueDepth });
+        }
+        catch (JsonException)
+        {
+            throw VaultException.Validation(ErrorCodes.ValueTooDeep, $"Values may nest at most {MaxValueDepth} levels deep.");
+        }
     }
 
     public static bool TryParseOperation(string name, out AtomicOperation operation)
@@ -45,7 +66,7 @@ public static class AtomicOperations
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json);
+            document = JsonDocument.Parse(json, Deep);
         }
         catch (JsonException)
         {
@@ -74,7 +95,7 @@ public static class AtomicOperations
     private static string AddNumber(string? currentJson, JsonElement operand, bool negate)
     {
         JsonElement current = default;
-        using var currentDoc = currentJson is null ? null : JsonDocument.Parse(currentJson);
+        using var currentDoc = currentJson is null ? null : JsonDocument.Parse(currentJson, Deep);
         if (currentDoc is not null)
         {
             current = currentDoc.RootElement;
@@ -117,8 +138,8 @@ public static class AtomicOperations
         }
 
         var array = CurrentArray(currentJson);
-        array.Add(JsonNode.Parse(value.GetRawText()));
-        return array.ToJsonString();
+        array.Add(JsonNode.Parse(value.GetRawText(), null, Deep));
+        return array.ToJsonString(DeepWrite);
     }
 
     private static string Splice(string? currentJson, JsonElement body)
@@ -138,7 +159,7 @@ public static class AtomicOperations
                 throw VaultException.Validation(ErrorCodes.OperandInvalid, "'items' must be an array.");
             }
 
-            inserted.AddRange(items.EnumerateArray().Select(i => JsonNode.Parse(i.GetRawText())));
+            inserted.AddRange(items.EnumerateArray().Select(i => JsonNode.Parse(i.GetRawText(), null, Deep)));
         }
 
         for (var i = 0; i < toDelete; i++)
@@ -151,7 +172,7 @@ public static class AtomicOperations
             array.Insert((int)from + i, inserted[i]);
         }
 
-        return array.ToJsonString();
+        return array.ToJsonString(DeepWrite);
     }
 
     private static long? ReadInteger(JsonElement body, string name)
@@ -180,10 +201,10 @@ public static class AtomicOperations
         var target = CurrentObject(currentJson);
         foreach (var property in value.EnumerateObject())
         {
-            target[property.Name] = JsonNode.Parse(property.Value.GetRawText());
+            target[property.Name] = JsonNode.Parse(property.Value.GetRawText(), null, Deep);
         }
 
-        return target.ToJsonString();
+        return target.ToJsonString(DeepWrite);
     }
 
     private static string SetIn(string? currentJson, JsonElement body)
@@ -200,7 +221,7 @@ public static class AtomicOperations
         {
             var last = i == path.Count - 1;
             var segment = path[i];
-            var newValue = last ? JsonNode.Parse(value.GetRawText()) : null;
+            var newValue = last ? JsonNode.Parse(value.GetRawText(), null, Deep) : null;
             switch (node)
             {
                 case JsonObject obj:
@@ -245,7 +266,7 @@ public static class AtomicOperations
             }
         }
 
-        return root.ToJsonString();
+        return root.ToJsonString(DeepWrite);
     }
 
     private static List<string> ReadPath(JsonElement body)
@@ -283,7 +304,7 @@ public static class AtomicOperations
             return [];
         }
 
-        return JsonNode.Parse(currentJson) as JsonArray
+        return JsonNode.Parse(currentJson, null, Deep) as JsonArray
             ?? throw VaultException.Validation(ErrorCodes.TargetTypeMismatch, "The stored value is not an array.");
     }
 
@@ -294,7 +315,7 @@ public static class AtomicOperations
             return [];
         }
 
-        return JsonNode.Parse(currentJson) as JsonObject
+        return JsonNode.Parse(currentJson, null, Deep) as JsonObject
             ?? throw VaultException.Validation(ErrorCodes.TargetTypeMismatch, "The stored value is not an object.");
     }
 }

@@ -88,7 +88,7 @@ public sealed partial class SharedObjectGrain
 
         if (PurgeExpired())
         {
-            await _state.WriteStateAsync(cancellationToken);
+            await WriteAsync(cancellationToken);
         }
 
         if (_connections.Count == 0)

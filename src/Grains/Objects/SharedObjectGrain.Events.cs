@@ -6,6 +6,7 @@ namespace OrleansVault.Grains.Objects;
 public sealed partial class SharedObjectGrain
 {
     private long _historyBytes;
+    private bool _diverged;
 
     public Task<IReadOnlyList<ObjectEvent>?> GetEventsAfter(long sequence)
     {
@@ -43,22 +44,21 @@ public sealed partial class SharedObjectGrain
     {
         var numbered = Number(events);
         PurgeExpired();
-        try
-        {
-            await _state.WriteStateAsync();
-        }
-        catch
-        {
-            // The in-memory state is ahead of storage now; start over from what is stored.
-            DeactivateOnIdle();
-            throw;
-        }
-
+        await WriteAsync();
         await PublishNumberedAsync(numbered);
     }
 
     /// <summary>Numbers and publishes events that change no stored data (messages, presence).</summary>
-    private Task PublishAsync(IReadOnlyList<ObjectEvent> events) => PublishNumberedAsync(Number(events));
+    private async Task PublishAsync(IReadOnlyList<ObjectEvent> events)
+    {
+        if (_sealedInStorage)
+        {
+            // Storage says "sealed, sequence complete"; unseal it before numbering anything it does not hold.
+            await WriteAsync();
+        }
+
+        await PublishNumberedAsync(Number(events));
+    }
 
     private ObjectEvent[] Number(IReadOnlyList<ObjectEvent> events)
     {
@@ -83,6 +83,26 @@ public sealed partial class SharedObjectGrain
         return numbered;
     }
 
+    /// <summary>
+    /// Every write but the sealing one leaves storage unsealed (in memory <c>Sealed</c> is false).
+    /// A failed write leaves memory ahead of storage: the activation is then dropped and never seals.
+    /// </summary>
+    private async Task WriteAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _state.WriteStateAsync(cancellationToken);
+        }
+        catch
+        {
+            _diverged = true;
+            DeactivateOnIdle();
+            throw;
+        }
+
+        _sealedInStorage = false;
+    }
+
     /// <summary>Roughly what an event costs in the stored history.</summary>
     private static long SizeOf(ObjectEvent e) =>
         64 + (e.Key?.Length ?? 0) + (e.Item?.ValueJson.Length ?? 0) + (e.PayloadJson?.Length ?? 0);
@@ -99,6 +119,9 @@ public sealed partial class SharedObjectGrain
             LogPublishFailed(_logger, exception, events[0].Sequence);
         }
     }
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Sealing the object's state on deactivation failed; its next activation starts a new epoch")]
+    private static partial void LogSealFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Publishing events from sequence {Sequence} failed; subscribers will recover them from history")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, long sequence);

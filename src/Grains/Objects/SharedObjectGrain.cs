@@ -21,6 +21,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
     private readonly TimeProvider _time;
     private readonly ILogger<SharedObjectGrain> _logger;
     private ClassPolicy _policy = ClassPolicy.Default("_undefined_");
+    private bool _sealedInStorage;
     private IAsyncStream<ObjectEventBatch>? _stream;
 
     public SharedObjectGrain(
@@ -43,15 +44,39 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
     {
         var address = ObjectAddress.Parse(this.GetPrimaryKeyString());
         _policy = await GrainFactory.GetGrain<IProjectGrain>(address.ProjectId).GetClassPolicy(address.Class);
-        if (State.Epoch == 0)
+        if (State.Epoch == 0 || (_state.RecordExists && !State.Sealed))
         {
+            // New, or the last activation ended without sealing: numbers after the stored sequence may have been seen.
             State.Epoch = NewEpoch();
+            State.History.Clear();
         }
+
+        _sealedInStorage = _state.RecordExists && State.Sealed;
+        State.Sealed = false;
 
         PurgeExpired();
         _historyBytes = State.History.Sum(SizeOf);
         _stream = this.GetStreamProvider(VaultStreams.ProviderName)
             .GetStream<ObjectEventBatch>(StreamId.Create(VaultStreams.ObjectNamespace, this.GetPrimaryKeyString()));
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_diverged || (!_state.RecordExists && State.Sequence == 0))
+        {
+            return;
+        }
+
+        State.Sealed = true;
+        try
+        {
+            await _state.WriteStateAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Unsealed, the next activation starts a new epoch: resumes fail safe (clients refetch), nothing is lost.
+            LogSealFailed(_logger, exception);
+        }
     }
 
     public Task<ItemView?> GetItem(string key)
@@ -187,7 +212,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         }
         else if (hadItems)
         {
-            await _state.WriteStateAsync();
+            await WriteAsync();
         }
     }
 
@@ -196,7 +221,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         if (State.Encryption.Count == 0)
         {
             State.Encryption.Add(NewEncryptionSettings(0, saltLength));
-            await _state.WriteStateAsync();
+            await WriteAsync();
         }
 
         return EncryptionInfo();
@@ -206,7 +231,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
     {
         var next = State.Encryption.Count == 0 ? 0 : State.Encryption[^1].KeyVersion + 1;
         State.Encryption.Add(NewEncryptionSettings(next, saltLength));
-        await _state.WriteStateAsync();
+        await WriteAsync();
         return EncryptionInfo();
     }
 

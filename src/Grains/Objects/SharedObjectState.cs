@@ -24,6 +24,14 @@ public sealed class SharedObjectState
     /// <summary>End-to-end encryption settings, oldest first; the last one is current.</summary>
     [Id(4)]
     public List<EncryptionSettings> Encryption { get; set; } = [];
+
+    /// <summary>
+    /// True only when stored by a clean deactivation: then <see cref="Sequence"/> and <see cref="History"/> are complete.
+    /// Messages and presence events are numbered without a write of their own, so after a crash the stored sequence may
+    /// be behind what subscribers saw; an unsealed state therefore starts a new epoch.
+    /// </summary>
+    [Id(5)]
+    public bool Sealed { get; set; }
 }
 
 /// <summary>Tuning of shared object grains, bound from <c>Vault:Objects</c>.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using Orleans.TestingHost;
 using OrleansVault.Grains.Objects;
 using OrleansVault.Objects;
@@ -17,7 +18,8 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryGrainStorage(SharedObjectOptions.StorageName);
+            silo.AddMemoryGrainStorage("inner");
+            silo.Services.AddKeyedSingleton<IGrainStorage>(SharedObjectOptions.StorageName, (sp, _) => new FlakyStorage(sp.GetRequiredKeyedService<IGrainStorage>("inner")));
             silo.AddMemoryGrainStorage("PubSubStore");
             silo.AddMemoryStreams(VaultStreams.ProviderName);
             silo.Services.AddSingleton(TimeProvider.System);
@@ -40,4 +42,17 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 public sealed class GrainClusterCollection : ICollectionFixture<GrainClusterFixture>
 {
     public const string Name = "grain-cluster";
+}
+
+/// <summary>Grain storage that fails writes for grains whose key is listed, to test what a failed write leaves behind.</summary>
+public sealed class FlakyStorage(IGrainStorage inner) : IGrainStorage
+{
+    public static System.Collections.Concurrent.ConcurrentDictionary<string, bool> FailingKeys { get; } = new();
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        FailingKeys.ContainsKey(grainId.Key.ToString()!) ? throw new IOException("injected write failure") : inner.WriteStateAsync(stateName, grainId, grainState);
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
 }

@@ -104,3 +104,21 @@ public sealed class AtomicOperationsTests
         Assert.Equal(ErrorCodes.BodyMalformed, error.Code);
     }
 }
+
+public sealed class AtomicOperationDepthTests
+{
+    [Fact]
+    public void Results_deeper_than_the_limit_are_refused_and_what_is_stored_stays_parseable()
+    {
+        var deepValue = string.Concat(Enumerable.Repeat("[", 60)) + string.Concat(Enumerable.Repeat("]", 60));
+        var path = string.Join('.', Enumerable.Range(0, 20).Select(i => "p" + i));
+        var error = Assert.Throws<VaultException>(() => AtomicOperations.Apply(AtomicOperation.SetIn, null, $"{{\"path\":\"{path}\",\"value\":{deepValue}}}"));
+        Assert.Equal(ErrorCodes.ValueTooDeep, error.Code);
+
+        // Exactly at the limit works, and the next operation on it still parses.
+        var atLimit = string.Concat(Enumerable.Repeat("[", 63)) + string.Concat(Enumerable.Repeat("]", 63));
+        var stored = AtomicOperations.Apply(AtomicOperation.Merge, null, $"{{\"value\":{{\"a\":{atLimit}}}}}");
+        Assert.Throws<VaultException>(() => AtomicOperations.Apply(AtomicOperation.SetIn, stored, "{\"path\":\"a.0.x\",\"value\":1}"));
+        Assert.Equal("{\"a\":[]}", AtomicOperations.Apply(AtomicOperation.SetIn, stored, "{\"path\":\"a\",\"value\":[]}"));
+    }
+}

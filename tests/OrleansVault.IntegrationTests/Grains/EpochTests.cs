@@ -1,0 +1,70 @@
+using Orleans.Core.Internal;
+using OrleansVault.Objects;
+
+namespace OrleansVault.IntegrationTests.Grains;
+
+[Collection(GrainClusterCollection.Name)]
+public sealed class EpochTests(GrainClusterFixture fixture)
+{
+    private static SetItemCommand Set(string key, string valueJson) => new(key, valueJson, null, false, null, null);
+
+    [Fact]
+    public async Task A_cleanly_deactivated_object_keeps_its_epoch_sequence_and_history()
+    {
+        var key = new ObjectAddress("proj", "cls", "sealed-" + Guid.NewGuid().ToString("N")).GrainKey;
+        var grain = fixture.Client.GetGrain<ISharedObjectGrain>(key);
+        await grain.SetItem(Set("a", "1"));
+        await grain.SendMessage(new MessageCommand("\"ephemeral\"", null, null));
+        var before = await grain.Attach("c", "k");
+
+        await grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var after = await grain.Attach("c2", "k");
+        Assert.Equal(before.Epoch, after.Epoch);
+        Assert.Equal(before.Sequence, after.Sequence);
+        var history = await grain.GetEventsAfter(0);
+        Assert.Equal([ObjectEventKind.SetItem, ObjectEventKind.Message], history!.Select(e => e.Kind));
+    }
+
+    [Fact]
+    public async Task An_object_that_could_not_seal_starts_a_new_epoch_so_numbers_are_never_reused()
+    {
+        var id = "flaky-" + Guid.NewGuid().ToString("N");
+        var key = new ObjectAddress("proj", "cls", id).GrainKey;
+        var grain = fixture.Client.GetGrain<ISharedObjectGrain>(key);
+        await grain.SetItem(Set("a", "1"));
+        await grain.SendMessage(new MessageCommand("\"not stored on its own\"", null, null));
+        var before = await grain.Attach("c", "k");
+
+        FlakyStorage.FailingKeys[key] = true;
+        try
+        {
+            await grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+            var after = await grain.Attach("c2", "k");
+            Assert.NotEqual(before.Epoch, after.Epoch);
+            Assert.Equal("1", (await grain.GetItem("a"))!.ValueJson);
+        }
+        finally
+        {
+            FlakyStorage.FailingKeys.TryRemove(key, out _);
+        }
+    }
+
+    [Fact]
+    public async Task A_failed_write_is_reported_and_leaves_nothing_half_applied()
+    {
+        var key = new ObjectAddress("proj", "cls", "fail-" + Guid.NewGuid().ToString("N")).GrainKey;
+        var grain = fixture.Client.GetGrain<ISharedObjectGrain>(key);
+        await grain.SetItem(Set("a", "1"));
+        FlakyStorage.FailingKeys[key] = true;
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => grain.SetItem(Set("a", "2")));
+        }
+        finally
+        {
+            FlakyStorage.FailingKeys.TryRemove(key, out _);
+        }
+
+        Assert.Equal("1", (await grain.GetItem("a"))!.ValueJson);
+    }
+}
