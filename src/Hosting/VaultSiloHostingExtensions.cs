@@ -29,8 +29,10 @@ public static class VaultSiloHostingExtensions
             .Validate(o => o.PurgeInterval > TimeSpan.Zero, "Vault:Objects:PurgeInterval must be positive.")
             .ValidateOnStart();
         services.AddOptions<SqliteStorageOptions>()
-            .Configure(o => o.DataDirectory = configuration["Vault:DataDirectory"] ?? o.DataDirectory)
             .Bind(configuration.GetSection("Vault:Storage"))
+
+            // One data directory for everything (the SQLite file and the development credentials): Vault:DataDirectory.
+            .PostConfigure(o => o.DataDirectory = configuration["Vault:DataDirectory"] ?? "./data")
             .Validate(o => o.Synchronous is "FULL" or "NORMAL" or "EXTRA", "Vault:Storage:Synchronous must be FULL, NORMAL or EXTRA.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "Vault:DataDirectory must not be empty.")
             .ValidateOnStart();

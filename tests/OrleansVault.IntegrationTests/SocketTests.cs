@@ -208,14 +208,22 @@ public sealed class SocketTests(SharedGateway gateway)
     }
 
     [Fact]
-    public async Task Oversized_frames_close_the_socket_with_1009()
+    public async Task Oversized_frames_are_dropped_with_an_error_event_and_the_socket_carries_on()
     {
         var (a, frames, _) = await OpenAsync();
+        var (b, bFrames, _) = await OpenAsync();
         using (a)
+        using (b)
         {
             var payload = new string('x', 300 * 1024);
             await frames.SendAsync(new { @event = "message", payload });
-            Assert.Equal(WebSocketCloseStatus.MessageTooBig, await frames.ClosedAsync());
+            var error = await frames.NextEventAsync("error");
+            Assert.Contains("too large", error.GetProperty("payload").GetString(), StringComparison.Ordinal);
+
+            await frames.SendAsync(new { @event = "message", payload = "small" });
+            Assert.Equal("small", (await bFrames.NextEventAsync("message")).GetProperty("payload").GetString());
+            await frames.SendAsync(new { @event = "ping" });
+            Assert.Equal("pong", (await frames.NextAsync()).GetProperty("event").GetString());
         }
     }
 }

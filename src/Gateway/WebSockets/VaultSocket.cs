@@ -12,6 +12,7 @@ public sealed class VaultSocket
 {
     private readonly WebSocket _socket;
     private readonly Channel<OutgoingFrame> _queue;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _urgent = new();
     private readonly Lock _lock = new();
     private List<(long Epoch, ObjectEvent Event, byte[] Frame)>? _held = [];
     private long _epoch;
@@ -118,7 +119,19 @@ public sealed class VaultSocket
         }
     }
 
-    /// <summary>Queues a control frame (pong, error) in order with events.</summary>
+    /// <summary>
+    /// Sends <paramref name="frame"/> ahead of queued events (a pong: the SDK drops a socket whose pong takes
+    /// over 10 s, which a long backlog could otherwise cause).
+    /// </summary>
+    public void SendUrgent(byte[] frame)
+    {
+        _urgent.Enqueue(frame);
+
+        // Wakes the writer; an empty frame is only a nudge.
+        Enqueue([], 0);
+    }
+
+    /// <summary>Queues a control frame (error) in order with events.</summary>
     public void Send(byte[] frame)
     {
         lock (_lock)
@@ -132,6 +145,16 @@ public sealed class VaultSocket
     {
         await foreach (var frame in _queue.Reader.ReadAllAsync(cancellationToken))
         {
+            while (_urgent.TryDequeue(out var urgent))
+            {
+                await _socket.SendAsync(urgent, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            }
+
+            if (frame.Payload.Length == 0 && frame.Close is null)
+            {
+                continue;
+            }
+
             if (frame.Close is { } close)
             {
                 await _socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken);

@@ -102,25 +102,32 @@ public sealed class VaultriceSocketEndpoint(
         while (webSocket.State == WebSocketState.Open)
         {
             buffer.Clear();
+            var tooLarge = false;
             ValueWebSocketReceiveResult result;
             do
             {
-                result = await webSocket.ReceiveAsync(buffer.GetMemory(4096), cancellationToken);
+                // Past the limit the rest of the frame is read into the same space and dropped: memory stays bounded.
+                var space = tooLarge ? buffer.GetMemory(4096)[..4096] : buffer.GetMemory(4096);
+                result = await webSocket.ReceiveAsync(space, cancellationToken);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     socket.Close(WebSocketCloseStatus.NormalClosure, "bye");
                     return;
                 }
 
-                buffer.Advance(result.Count);
-                if (buffer.WrittenCount > maxFrame)
+                if (!tooLarge)
                 {
-                    socket.Send(VaultriceJson.ControlFrame("error", payload: $"Frame too large: at most {maxFrame} bytes."));
-                    socket.Close(WebSocketCloseStatus.MessageTooBig, "frame too large");
-                    return;
+                    buffer.Advance(result.Count);
+                    tooLarge = buffer.WrittenCount > maxFrame;
                 }
             }
             while (!result.EndOfMessage);
+
+            if (tooLarge)
+            {
+                socket.Send(VaultriceJson.ControlFrame("error", payload: $"Frame too large: at most {maxFrame} bytes. It was dropped."));
+                continue;
+            }
 
             if (result.MessageType != WebSocketMessageType.Text)
             {
@@ -146,7 +153,7 @@ public sealed class VaultriceSocketEndpoint(
             switch (name.GetString())
             {
                 case "ping":
-                    socket.Send(Pong);
+                    socket.SendUrgent(Pong);
                     break;
                 case "message":
                     await grain.SendMessage(new MessageCommand(Payload(root), KeyVersion(root), socket.ConnectionId));
@@ -198,6 +205,13 @@ public sealed class VaultriceSocketEndpoint(
             await Task.WhenAny(stale.Closed.Task, Task.Delay(socketOptions.Value.CloseTimeout, time));
         }
 
+        // Reserve the old id here first, so two resumes of one id cannot both win.
+        if (!_local.TryAdd(oldId, socket))
+        {
+            socket.Send(InvalidResume);
+            return;
+        }
+
         var upTo = socket.Hold();
         var newId = socket.ConnectionId;
         ResumeResult result;
@@ -207,12 +221,14 @@ public sealed class VaultriceSocketEndpoint(
         }
         catch
         {
+            _local.TryRemove(new KeyValuePair<string, VaultSocket>(oldId, socket));
             socket.ReleaseWith(InvalidResume);
             throw;
         }
 
-        if (!result.Resumed || !_local.TryAdd(oldId, socket))
+        if (!result.Resumed)
         {
+            _local.TryRemove(new KeyValuePair<string, VaultSocket>(oldId, socket));
             socket.ReleaseWith(InvalidResume);
             return;
         }

@@ -170,7 +170,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
     private static partial void LogEtagMismatch(ILogger logger, string storage, string stateName, GrainId grainId);
 }
 
-/// <summary>Where and how embedded mode stores grain state, bound from <c>Vault</c> (<c>DataDirectory</c>) and <c>Vault:Storage</c>.</summary>
+/// <summary>Where and how embedded mode stores grain state: the directory is <c>Vault:DataDirectory</c>, the rest is bound from <c>Vault:Storage</c>.</summary>
 public sealed class SqliteStorageOptions
 {
     public string DataDirectory { get; set; } = "./data";
