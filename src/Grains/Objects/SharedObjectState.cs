@@ -40,10 +40,10 @@ public sealed class SharedObjectOptions
     public const string Section = "Vault:Objects";
 
     /// <summary>How many events each object keeps for resume.</summary>
-    public int HistoryLength { get; set; } = 1000;
+    public int HistoryLength { get; set; } = 256;
 
     /// <summary>How many bytes of values and payloads the history may hold; older events go first. The history is stored with every write, so this bounds write cost too.</summary>
-    public int HistoryMaxBytes { get; set; } = 1024 * 1024;
+    public int HistoryMaxBytes { get; set; } = 128 * 1024;
 
     /// <summary>How long a closed connection can be resumed.</summary>
     public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromMinutes(2);
