@@ -46,7 +46,9 @@ public static class VaultSiloHostingExtensions
 
         // Stream subscriptions of one process live and die with it in embedded mode.
         silo.AddMemoryGrainStorage("PubSubStore");
-        silo.AddMemoryStreams(VaultStreams.ProviderName);
+        // Memory streams are pulled: the poll period is the floor of write-to-subscriber latency (Orleans' default is 100 ms).
+        silo.AddMemoryStreams(VaultStreams.ProviderName, streams => streams.ConfigurePullingAgent(agent =>
+            agent.Configure(o => o.GetQueueMsgsTimerPeriod = siloOptions.StreamPollInterval)));
         return silo;
     }
 
@@ -71,4 +73,7 @@ public sealed class VaultSiloOptions
     public string ClusterId { get; set; } = "orleansvault";
 
     public string ServiceId { get; set; } = "orleansvault";
+
+    /// <summary>How often stream queues are polled for new events; lower means lower latency and more idle CPU.</summary>
+    public TimeSpan StreamPollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 }

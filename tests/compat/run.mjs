@@ -94,7 +94,9 @@ async function main () {
     '--test',
     '--test-reporter=tap',
     `--test-concurrency=${process.env.COMPAT_CONCURRENCY ?? 4}`,
-    '--test-timeout=30000',
+    // Each file runs in its own process under this bound as well as each test: long files (restart,
+    // load tool) set their own per-test timeouts below it.
+    '--test-timeout=300000',
     '--test-force-exit', // SDK instances keep token-refresh timers alive
     ...files
   ]
@@ -122,7 +124,8 @@ async function main () {
   const code = await new Promise((resolve) => testRun.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))))
 
   const passed = lastNumber(out, 'pass')
-  const failed = lastNumber(out, 'fail')
+  // A cancelled test (timed out, or its file's process died) counts as failed.
+  const failed = lastNumber(out, 'fail') === undefined ? undefined : lastNumber(out, 'fail') + (lastNumber(out, 'cancelled') ?? 0)
   if (passed === undefined || failed === undefined) console.error('compat: could not find the "# pass N" / "# fail N" summary')
   console.log(`compat: ${passed ?? 0} passed, ${failed ?? 0} failed`)
   if (code !== 0 && existsSync(logFile)) {
