@@ -27,17 +27,19 @@ public static class BenchPlan
         var full = size != "smoke";
         int N(int big, int small) => full ? big : small;
         var seconds = TimeSpan.FromSeconds(N(10, 2));
+        var drain = TimeSpan.FromSeconds(N(30, 5));
+        var warmup = TimeSpan.FromSeconds(N(3, 0));
         var items = new Dictionary<string, BenchItem>(StringComparer.Ordinal)
         {
-            ["broadcast"] = new("broadcast", o => o with { Scenario = "broadcast", Subscribers = N(1000, 20), Rate = N(150, 20), Duration = seconds },
+            ["broadcast"] = new("broadcast", o => o with { Scenario = "broadcast", Subscribers = N(1000, 20), Rate = N(150, 20), Duration = seconds, Drain = drain, Warmup = warmup },
                 All, "signalr", "deliveries/s", r => r.DeliveriesPerSecond, true, 0.9, null, ">= 0.9x plain SignalR group"),
-            ["objects"] = new("objects", o => o with { Scenario = "objects", Objects = N(5000, 20), PerObject = 2, Rate = 0, InFlight = 64, Duration = seconds },
+            ["objects"] = new("objects", o => o with { Scenario = "objects", Objects = N(5000, 20), PerObject = 2, Rate = 0, InFlight = 64, Duration = seconds, Drain = drain, Warmup = warmup },
                 All, "signalr", "deliveries/s", r => r.DeliveriesPerSecond, true, 0.6, null, ">= 0.6x plain SignalR groups"),
-            ["latency"] = new("latency", o => o with { Scenario = "broadcast", Subscribers = N(100, 10), Rate = N(100, 10), Duration = seconds },
+            ["latency"] = new("latency", o => o with { Scenario = "broadcast", Subscribers = N(100, 10), Rate = N(100, 10), Duration = seconds, Warmup = warmup },
                 All, "signalr", "write->subscriber p99 ms", r => r.LatencyP99Ms, false, 1.5, r => r.LatencyP99Ms < 10, "< 10 ms and <= 1.5x plain SignalR"),
             ["hold"] = new("hold", o => o with { Scenario = "hold", Connections = N(5000, 50), Objects = 100, Duration = TimeSpan.FromSeconds(N(5, 1)) },
                 All, "signalr", "KB per idle connection", r => r.MemoryPerConnectionKb ?? double.NaN, false, 1.3, null, "<= 1.3x plain SignalR"),
-            ["http"] = new("http", o => o with { Scenario = "http", Connections = N(32, 4), Objects = 100, Duration = seconds },
+            ["http"] = new("http", o => o with { Scenario = "http", Connections = N(32, 4), Objects = 100, Duration = seconds, Warmup = warmup },
                 All, "plainws", "requests/s", r => r.RequestsPerSecond, true, null, null, "(reported only)"),
             ["capacity"] = new("capacity", o => o with
                 {

@@ -26,23 +26,24 @@ public static class BenchRunner
         }
 
         var items = BenchPlan.For(options.Size, options.BenchScenarios);
-        var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "ov-bench-" + Guid.NewGuid().ToString("N"));
-        await using var gateway = await ServerProcess.StartAsync(gatewayDll, new Dictionary<string, string>
-        {
-            ["Vault__DataDirectory"] = dataDirectory,
-            ["Vault__Bootstrap__ProjectId"] = "bench",
-            ["Vault__Bootstrap__ApiKey"] = "bench-key",
-            ["Vault__Bootstrap__ApiSecret"] = secret,
-            ["Vault__Silo__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Vault__Silo__GatewayPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-        }, "/health/ready", dataDirectory, cancellationToken);
-        await using var baselines = await ServerProcess.StartAsync(baselinesDll, new Dictionary<string, string>(), "/health", null, cancellationToken);
-
         var results = new List<ScenarioResult>();
         var rows = new List<BenchRow>();
         foreach (var item in items)
         {
+            // Fresh servers for every benchmark: memory and warm caches left by one must not count for the next.
+            var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+            var dataDirectory = Path.Combine(Path.GetTempPath(), "ov-bench-" + Guid.NewGuid().ToString("N"));
+            await using var gateway = await ServerProcess.StartAsync(gatewayDll, new Dictionary<string, string>
+            {
+                ["Vault__DataDirectory"] = dataDirectory,
+                ["Vault__Bootstrap__ProjectId"] = "bench",
+                ["Vault__Bootstrap__ApiKey"] = "bench-key",
+                ["Vault__Bootstrap__ApiSecret"] = secret,
+                ["Vault__Silo__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+                ["Vault__Silo__GatewayPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+            }, "/health/ready", dataDirectory, cancellationToken);
+            await using var baselines = await ServerProcess.StartAsync(baselinesDll, new Dictionary<string, string>(), "/health", null, cancellationToken);
+
             var byTarget = new Dictionary<string, ScenarioResult>(StringComparer.Ordinal);
             foreach (var target in item.Targets)
             {
@@ -128,13 +129,14 @@ public sealed record BenchRow(string Benchmark, string Measure, double Value, st
         {
             var reference = item.Value(theirs);
             baselineText = $"{ReportWriter.Format(reference)} ({theirs.Target})";
-            ratio = reference is 0 or double.NaN || double.IsNaN(value) ? null : Math.Round(value / reference, 2);
+            // A memory figure can come out at or below zero when the runtime returns memory mid-run: no ratio then.
+            ratio = reference <= 0 || value <= 0 || double.IsNaN(reference) || double.IsNaN(value) ? null : Math.Round(value / reference, 2);
         }
 
         bool? met = null;
-        if (item.RatioTarget is { } wanted && ratio is { } r)
+        if (item.RatioTarget is { } wanted)
         {
-            met = item.HigherIsBetter ? r >= wanted : r <= wanted;
+            met = ratio is { } r ? (item.HigherIsBetter ? r >= wanted : r <= wanted) : null;
         }
 
         if (item.AbsoluteTarget is { } absolute)

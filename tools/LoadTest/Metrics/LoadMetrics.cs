@@ -70,6 +70,20 @@ public sealed class LoadMetrics
 
     public void Error(string kind) => Errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
 
+    /// <summary>Forgets everything counted so far (after a warm-up).</summary>
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _deliveries, 0);
+        Interlocked.Exchange(ref _publishes, 0);
+        Interlocked.Exchange(ref _acked, 0);
+        Interlocked.Exchange(ref _requests, 0);
+        Interlocked.Exchange(ref _firstPublishTicks, long.MaxValue);
+        Interlocked.Exchange(ref _lastDeliveryTicks, 0);
+        Latency.Reset();
+        RequestLatency.Reset();
+        Errors.Clear();
+    }
+
     /// <summary>Adds another worker's counts (multi-process runs).</summary>
     public void Merge(WorkerCounts other)
     {

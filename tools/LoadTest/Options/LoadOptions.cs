@@ -39,6 +39,9 @@ public sealed record LoadOptions
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Seconds of load before the measurement starts (JIT, activations, caches), not counted.</summary>
+    public TimeSpan Warmup { get; init; }
+
     /// <summary>How long to wait for deliveries still on their way after the last write.</summary>
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -133,6 +136,7 @@ public sealed record LoadOptions
             InFlight = Math.Max(1, Int("in-flight", 32)),
             Duration = Seconds("duration", 10),
             Drain = Seconds("drain", 5),
+            Warmup = Seconds("warmup", 0),
             PayloadBytes = Int("payload", 100),
             Publish = Get("publish", "item"),
             ConnectRate = Int("connect-rate", 0),
@@ -176,7 +180,7 @@ public sealed record LoadOptions
             "--connections", Num(Connections), "--subscribers", Num(Subscribers),
             "--objects", Num(Objects), "--per-object", Num(PerObject),
             "--rate", Num(Rate), "--in-flight", Num(InFlight),
-            "--duration", Num(Duration.TotalSeconds), "--drain", Num(Drain.TotalSeconds),
+            "--duration", Num(Duration.TotalSeconds), "--drain", Num(Drain.TotalSeconds), "--warmup", Num(Warmup.TotalSeconds),
             "--payload", Num(PayloadBytes), "--publish", Publish, "--connect-rate", Num(ConnectRate),
             .. SourceAddresses.Count > 0 ? new[] { "--source-ips", string.Join(',', SourceAddresses) } : [],
             .. AllowNonLoopback ? new[] { "--allow-non-loopback" } : [],

@@ -21,6 +21,7 @@ public static class Usage
           --rate M           writes per second over all objects, 0 = closed loop  default 100
           --in-flight N      most writes waiting for their acknowledgement        default 32
           --duration S --drain S       seconds of load, seconds to wait for stragglers (10, 5)
+          --warmup S         seconds of load before measuring, not counted          default 0
           --payload BYTES    size of each published payload                       default 100
           --publish item|message       vaultrice: persisted item writes or messages
           --connect-rate N   new connections per second (0: as fast as possible)

@@ -41,6 +41,7 @@ public static class LoadRun
         {
         }
 
+        await runner.WarmUpAsync(cancellationToken);
         var window = Stopwatch.StartNew();
         await runner.MeasureAsync(cancellationToken);
         var windowTime = window.Elapsed;
@@ -68,6 +69,8 @@ public static class LoadRun
             setupTime = watch.Elapsed;
             await SettleAsync(options);
             connected = ProcessStats.TryRead(options.ServerPid);
+            phase = "warm-up";
+            await runner.WarmUpAsync(cancellationToken);
             phase = "measure";
             watch.Restart();
             await runner.MeasureAsync(cancellationToken);

@@ -45,10 +45,25 @@ public sealed class ScenarioRunner(LoadOptions options, ScenarioPlan plan, ILoad
         await Task.WhenAll(tasks);
     }
 
-    public async Task MeasureAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the load for the warm-up time, lets it settle, then forgets what it counted.</summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        if (options.Warmup <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        await MeasureAsync(options.Warmup, cancellationToken);
+        await DrainAsync(expected: null, cancellationToken);
+        metrics.Reset();
+    }
+
+    public Task MeasureAsync(CancellationToken cancellationToken) => MeasureAsync(options.Duration, cancellationToken);
+
+    private async Task MeasureAsync(TimeSpan duration, CancellationToken cancellationToken)
     {
         using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        window.CancelAfter(options.Duration);
+        window.CancelAfter(duration);
         var work = new List<Task>();
         if (plan.Publishes && options.WorkerIndex == 0)
         {
@@ -57,7 +72,7 @@ public sealed class ScenarioRunner(LoadOptions options, ScenarioPlan plan, ILoad
 
         work.AddRange(Share(plan.RequestLoops).Select(i => LoopAsync(i, RequestOnceAsync, window.Token)));
         work.AddRange(Share(plan.ChurnLoops).Select(i => LoopAsync(i, ChurnOnceAsync, window.Token)));
-        work.Add(Task.Delay(options.Duration, cancellationToken));
+        work.Add(Task.Delay(duration, cancellationToken));
         await Task.WhenAll(work);
     }
 
