@@ -8,7 +8,7 @@ using OrleansVault.Gateway.Options;
 namespace OrleansVault.Gateway.Auth;
 
 /// <summary>What a valid access token says about its holder.</summary>
-public sealed record TokenClaims(string ProjectId, string KeyId, string? Origin, long ExpiresAt);
+public sealed record TokenClaims(string ProjectId, string KeyId, string? Origin, long ExpiresAt, long NotBefore = 0, string? SigningKeyId = null);
 
 /// <summary>
 /// Mints and validates ES256 access tokens. Times are milliseconds (the Vaultrice SDK reads <c>exp</c> so),
@@ -17,7 +17,13 @@ public sealed record TokenClaims(string ProjectId, string KeyId, string? Origin,
 public sealed class TokenService(KeyRingCache keyRing, IOptions<AuthOptions> options, TimeProvider time)
 {
     private const string OriginClaim = "origin";
+    private const int MaxCachedTokens = 20_000;
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    // Signature checks (ES256) cost more than the rest of a request: a token whose signature was verified is
+    // remembered by its exact text (any change to header, claims or signature is another key). Lifetime, signing
+    // key and API key are still checked on every use.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TokenClaims> _verified = new(StringComparer.Ordinal);
 
     public async Task<string> MintAsync(string projectId, string keyId, string? origin)
     {
@@ -49,6 +55,37 @@ public sealed class TokenService(KeyRingCache keyRing, IOptions<AuthOptions> opt
     public async Task<TokenClaims> ValidateAsync(string token, string projectId)
     {
         var material = await keyRing.GetAsync();
+        if (!_verified.TryGetValue(token, out var claims)
+            || !string.Equals(claims.ProjectId, projectId, StringComparison.Ordinal)
+            || !material.Verification.Any(k => string.Equals(k.KeyId, claims.SigningKeyId, StringComparison.Ordinal)))
+        {
+            claims = await VerifySignatureAsync(token, projectId, material);
+            if (_verified.Count >= MaxCachedTokens)
+            {
+                _verified.Clear();
+            }
+
+            _verified[token] = claims;
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var skew = (long)options.Value.ClockSkew.TotalMilliseconds;
+        if (claims.ExpiresAt + skew <= now)
+        {
+            _verified.TryRemove(token, out _);
+            throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.TokenExpired, "The access token has expired.");
+        }
+
+        if (claims.NotBefore - skew > now)
+        {
+            throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.TokenInvalid, "The access token is not valid yet.");
+        }
+
+        return claims;
+    }
+
+    private async Task<TokenClaims> VerifySignatureAsync(string token, string projectId, KeyRingMaterial material)
+    {
         var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
             ValidIssuer = options.Value.Issuer,
@@ -74,19 +111,7 @@ public sealed class TokenService(KeyRingCache keyRing, IOptions<AuthOptions> opt
             throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.TokenInvalid, "The access token is not valid.");
         }
 
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var skew = (long)options.Value.ClockSkew.TotalMilliseconds;
-        if (exp + skew <= now)
-        {
-            throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.TokenExpired, "The access token has expired.");
-        }
-
-        if (nbf - skew > now)
-        {
-            throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.TokenInvalid, "The access token is not valid yet.");
-        }
-
         jwt.TryGetPayloadValue<string>(OriginClaim, out var origin);
-        return new TokenClaims(projectId, keyId, origin, exp);
+        return new TokenClaims(projectId, keyId, origin, exp, nbf, jwt.Kid);
     }
 }
