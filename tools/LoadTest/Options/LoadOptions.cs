@@ -74,7 +74,7 @@ public sealed record LoadOptions
     public bool Live { get; init; } = !Console.IsOutputRedirected;
 
     // bench
-    public IReadOnlyList<string> BenchScenarios { get; init; } = ["broadcast", "objects", "latency", "hold", "http"];
+    public IReadOnlyList<string> BenchScenarios { get; init; } = ["broadcast", "broadcast-max", "objects", "latency", "hold", "http"];
 
     public string Size { get; init; } = "full";
 
@@ -149,7 +149,7 @@ public sealed record LoadOptions
             CsvPath = values.Remove("csv", out var csv) ? csv : null,
             ServerPid = values.Remove("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
             Live = Get("no-live", "false") != "true" && !Console.IsOutputRedirected,
-            BenchScenarios = [.. Get("scenarios", "broadcast,objects,latency,hold,http").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            BenchScenarios = [.. Get("scenarios", "broadcast,broadcast-max,objects,latency,hold,http").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             Size = Get("size", "full"),
             GatewayDll = values.Remove("gateway-dll", out var gw) ? gw : null,
             BaselinesDll = values.Remove("baselines-dll", out var bl) ? bl : null,

@@ -33,7 +33,7 @@ public static class Usage
 
         bench options
           --size smoke|full            problem sizes (default full)
-          --scenarios a,b,...          broadcast,objects,latency,hold,http,capacity (default all but capacity)
+          --scenarios a,b,...          broadcast,broadcast-max,objects,latency,hold,http,capacity (default all but capacity)
           --gateway-dll PATH --baselines-dll PATH   default: the Release builds in this repository
           --out DIR                    where results.json, results.csv and summary.md go (artifacts/bench)
         """;
