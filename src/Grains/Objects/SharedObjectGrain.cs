@@ -62,7 +62,9 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_diverged || (!_state.RecordExists && State.Sequence == 0))
+        // Nothing to seal: the write failed, the object never stored anything, or storage is sealed already
+        // (nothing was written or numbered since, so a read-only visit costs no write).
+        if (_diverged || _sealedInStorage || (!_state.RecordExists && State.Sequence == 0))
         {
             return;
         }

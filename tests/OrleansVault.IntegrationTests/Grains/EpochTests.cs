@@ -23,6 +23,14 @@ public sealed class EpochTests(GrainClusterFixture fixture)
         Assert.Equal(before.Sequence, after.Sequence);
         var history = await grain.GetEventsAfter(0);
         Assert.Equal([ObjectEventKind.SetItem, ObjectEventKind.Message], history!.Select(e => e.Kind));
+
+        // A read-only visit to a sealed object leaves storage alone, and the object still resumes its numbering.
+        var writes = FlakyStorage.Writes[key];
+        await grain.GetItem("a");
+        await grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var again = await grain.Attach("c3", "k");
+        Assert.Equal(writes, FlakyStorage.Writes[key]);
+        Assert.Equal((before.Epoch, before.Sequence), (again.Epoch, again.Sequence));
     }
 
     [Fact]

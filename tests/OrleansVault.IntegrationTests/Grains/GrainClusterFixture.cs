@@ -49,10 +49,21 @@ public sealed class FlakyStorage(IGrainStorage inner) : IGrainStorage
 {
     public static System.Collections.Concurrent.ConcurrentDictionary<string, bool> FailingKeys { get; } = new();
 
+    public static System.Collections.Concurrent.ConcurrentDictionary<string, int> Writes { get; } = new();
+
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        FailingKeys.ContainsKey(grainId.Key.ToString()!) ? throw new IOException("injected write failure") : inner.WriteStateAsync(stateName, grainId, grainState);
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var key = grainId.Key.ToString()!;
+        if (FailingKeys.ContainsKey(key))
+        {
+            throw new IOException("injected write failure");
+        }
+
+        Writes.AddOrUpdate(key, 1, (_, n) => n + 1);
+        return inner.WriteStateAsync(stateName, grainId, grainState);
+    }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
 }
