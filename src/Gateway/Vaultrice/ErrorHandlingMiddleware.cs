@@ -41,7 +41,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         catch (Exception error) when (error is TimeoutException or OrleansException)
         {
             GatewayLog.ClusterUnavailable(logger, error.GetType().Name);
-            await ErrorResponses.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.Unavailable, "Service temporarily unavailable. Please retry.");
+            await ErrorResponses.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.Unavailable, ErrorResponses.UnavailableMessage);
         }
         catch (Exception error)
         {

@@ -7,6 +7,9 @@ namespace OrleansVault.Gateway.Vaultrice;
 /// <summary>The one place where domain errors become HTTP statuses and the SDK's error body <c>{message, cause:{code}}</c>.</summary>
 public static class ErrorResponses
 {
+    /// <summary>What a client hears when the cluster did not answer; "retry" makes the SDK back off and try again.</summary>
+    public const string UnavailableMessage = "Service temporarily unavailable. Please retry.";
+
     public static int StatusFor(VaultErrorKind kind) => kind switch
     {
         VaultErrorKind.Validation => StatusCodes.Status400BadRequest,

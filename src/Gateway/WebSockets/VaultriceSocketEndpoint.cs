@@ -304,6 +304,6 @@ public sealed class VaultriceSocketEndpoint(
     }
 
     private static readonly byte[] Pong = VaultriceJson.ControlFrame("pong");
-    private static readonly byte[] Unavailable = VaultriceJson.ControlFrame("error", payload: "Service temporarily unavailable. Please retry.");
+    private static readonly byte[] Unavailable = VaultriceJson.ControlFrame("error", payload: ErrorResponses.UnavailableMessage);
     private static readonly byte[] InvalidResume = VaultriceJson.ControlFrame("error", payload: "Invalid resume token");
 }
