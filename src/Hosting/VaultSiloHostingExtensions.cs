@@ -7,14 +7,13 @@ using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using OrleansVault.Grains.Objects;
 using OrleansVault.Hosting.Persistence;
-using OrleansVault.Objects;
 
 namespace OrleansVault.Hosting;
 
 /// <summary>Configures a silo the same way in the gateway's embedded mode and in the standalone silo.</summary>
 public static class VaultSiloHostingExtensions
 {
-    /// <summary>Adds OrleansVault's grains' storage, streams and options; clustering is localhost for now.</summary>
+    /// <summary>Adds OrleansVault's grains' storage and options; clustering is localhost for now.</summary>
     public static ISiloBuilder AddVaultSilo(this ISiloBuilder silo, IConfiguration configuration)
     {
         var siloOptions = configuration.GetSection(VaultSiloOptions.Section).Get<VaultSiloOptions>() ?? new VaultSiloOptions();
@@ -27,6 +26,7 @@ public static class VaultSiloHostingExtensions
             .Validate(o => o.HistoryMaxBytes >= 1024, "Vault:Objects:HistoryMaxBytes must be at least 1024.")
             .Validate(o => o.ResumeWindow > TimeSpan.Zero, "Vault:Objects:ResumeWindow must be positive.")
             .Validate(o => o.PurgeInterval > TimeSpan.Zero, "Vault:Objects:PurgeInterval must be positive.")
+            .Validate(o => o.FeedLease > TimeSpan.Zero, "Vault:Objects:FeedLease must be positive.")
             .ValidateOnStart();
         services.AddOptions<SqliteStorageOptions>()
             .Bind(configuration.GetSection("Vault:Storage"))
@@ -35,6 +35,7 @@ public static class VaultSiloHostingExtensions
             .PostConfigure(o => o.DataDirectory = configuration["Vault:DataDirectory"] ?? "./data")
             .Validate(o => o.Synchronous is "FULL" or "NORMAL" or "EXTRA", "Vault:Storage:Synchronous must be FULL, NORMAL or EXTRA.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "Vault:DataDirectory must not be empty.")
+            .Validate(o => o.MaxWritesPerCommit is > 0 and <= 100_000, "Vault:Storage:MaxWritesPerCommit must be between 1 and 100000.")
             .ValidateOnStart();
 
         services.AddSingleton(sp => new SqliteGrainStorage(
@@ -43,12 +44,6 @@ public static class VaultSiloHostingExtensions
             sp.GetRequiredService<Serializer>(),
             sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
         services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
-
-        // Stream subscriptions of one process live and die with it in embedded mode.
-        silo.AddMemoryGrainStorage("PubSubStore");
-        // Memory streams are pulled: the poll period is the floor of write-to-subscriber latency (Orleans' default is 100 ms).
-        silo.AddMemoryStreams(VaultStreams.ProviderName, streams => streams.ConfigurePullingAgent(agent =>
-            agent.Configure(o => o.GetQueueMsgsTimerPeriod = siloOptions.StreamPollInterval)));
         return silo;
     }
 
@@ -73,7 +68,4 @@ public sealed class VaultSiloOptions
     public string ClusterId { get; set; } = "orleansvault";
 
     public string ServiceId { get; set; } = "orleansvault";
-
-    /// <summary>How often stream queues are polled for new events; lower means lower latency and more idle CPU.</summary>
-    public TimeSpan StreamPollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 }

@@ -29,6 +29,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             ["Vault:Silo:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Vault:Storage:Synchronous"] = "NORMAL",
             ["Vault:Objects:PurgeInterval"] = "00:00:01",
+            ["Vault:WebSockets:FeedRenewInterval"] = "00:00:00.250",
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Information",
         };
@@ -180,6 +181,7 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             owner._lines.Enqueue($"{category}: {formatter(state, exception)} {exception}");
+
     }
 }
 

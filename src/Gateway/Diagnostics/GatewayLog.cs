@@ -33,9 +33,9 @@ public static partial class GatewayLog
     [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "Socket {ConnectionId} was closed because its send queue is full")]
     public static partial void SocketTooSlow(ILogger logger, string connectionId);
 
-    [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "Stream feed for {ObjectKey} failed: {ErrorType}")]
+    [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "Feed for {ObjectKey} failed: {ErrorType}")]
     public static partial void FeedFailed(ILogger logger, string objectKey, string errorType);
 
-    [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Stream feed for {ObjectKey} saw a sequence gap ({Expected} expected, {Received} received); recovering from history")]
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Feed for {ObjectKey} saw a sequence gap ({Expected} expected, {Received} received); recovering from history")]
     public static partial void FeedGap(ILogger logger, string objectKey, long expected, long received);
 }

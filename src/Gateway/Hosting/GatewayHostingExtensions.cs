@@ -33,7 +33,8 @@ public static class GatewayHostingExtensions
             .Validate(o => o.MaxBodyBytes > 0 && o.MaxFrameBytes > 0 && o.MaxQueuedFrames > 0 && o.MaxItemsPerRequest > 0, "Vault:Limits values must be positive.")
             .ValidateOnStart();
         services.AddOptions<SocketOptions>().Bind(configuration.GetSection(SocketOptions.Section))
-            .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.KeepAliveTimeout > TimeSpan.Zero && o.CloseTimeout > TimeSpan.Zero, "Vault:WebSockets intervals and timeouts must be positive.")
+            .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.KeepAliveTimeout > TimeSpan.Zero && o.CloseTimeout > TimeSpan.Zero && o.FeedRenewInterval > TimeSpan.Zero,
+                "Vault:WebSockets intervals and timeouts must be positive.")
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
@@ -42,6 +43,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<TokenService>();
         services.AddSingleton<RequestAuthenticator>();
         services.AddSingleton<ObjectFeeds>();
+        services.AddHostedService<FeedRenewalService>();
         services.AddSingleton<VaultriceSocketEndpoint>();
         services.AddSingleton<GatewayReadiness>();
 

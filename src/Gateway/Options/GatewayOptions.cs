@@ -82,4 +82,7 @@ public sealed class SocketOptions
 
     /// <summary>How long a close handshake may take before the socket is dropped.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often this gateway renews its feeds' subscriptions; keep it well under the objects' <c>Vault:Objects:FeedLease</c>.</summary>
+    public TimeSpan FeedRenewInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -1,14 +1,15 @@
 using System.Collections.Concurrent;
-using Orleans.Streams;
+using Microsoft.Extensions.Options;
 using OrleansVault.Gateway.Diagnostics;
+using OrleansVault.Gateway.Options;
 using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Objects;
 
 namespace OrleansVault.Gateway.WebSockets;
 
 /// <summary>
-/// Per-gateway fan-out: one Orleans stream subscription per object that has sockets on this gateway,
-/// relaying each event (rendered once) to those sockets.
+/// Per-gateway fan-out: one feed per object that has sockets on this gateway. The object pushes each batch of events
+/// to the feed (a one-way grain-observer call); the feed renders each event once and relays it to its sockets.
 /// </summary>
 public sealed class ObjectFeeds(IClusterClient client, ILogger<ObjectFeeds> logger)
 {
@@ -16,7 +17,7 @@ public sealed class ObjectFeeds(IClusterClient client, ILogger<ObjectFeeds> logg
 
     public int ActiveFeeds => _feeds.Count;
 
-    /// <summary>Whether this gateway currently relays the object's stream.</summary>
+    /// <summary>Whether this gateway currently relays the object.</summary>
     public bool HasFeed(string objectKey) => _feeds.ContainsKey(objectKey);
 
     public async Task<ObjectFeed> AddAsync(string objectKey, VaultSocket socket)
@@ -34,18 +35,46 @@ public sealed class ObjectFeeds(IClusterClient client, ILogger<ObjectFeeds> logg
         }
     }
 
+    /// <summary>Renews every feed's subscription and repairs any gap the renewal reveals (an object that reactivated elsewhere).</summary>
+    public Task RenewAllAsync(CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(
+            _feeds.Values,
+            new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (feed, _) => await feed.RenewAsync());
+
     internal void Forget(ObjectFeed feed) => _feeds.TryRemove(new KeyValuePair<string, ObjectFeed>(feed.ObjectKey, feed));
 }
 
+/// <summary>Renews the gateway's feeds well within the objects' feed lease (<c>Vault:WebSockets:FeedRenewInterval</c>).</summary>
+public sealed class FeedRenewalService(ObjectFeeds feeds, IOptions<SocketOptions> options, TimeProvider time) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.FeedRenewInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await feeds.RenewAllAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+}
+
 /// <summary>The subscription of one object on this gateway and the sockets it serves.</summary>
-public sealed class ObjectFeed : IAsyncObserver<ObjectEventBatch>
+public sealed class ObjectFeed : IObjectFeedObserver
 {
     private readonly IClusterClient _client;
     private readonly ILogger _logger;
     private readonly ObjectFeeds _owner;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _delivery = new(1, 1);
     private VaultSocket[] _sockets = [];
-    private StreamSubscriptionHandle<ObjectEventBatch>? _subscription;
+    private IObjectFeedObserver? _reference;
     private bool _closed;
     private long _epoch;
     private long _lastSequence;
@@ -60,6 +89,8 @@ public sealed class ObjectFeed : IAsyncObserver<ObjectEventBatch>
 
     public string ObjectKey { get; }
 
+    private ISharedObjectGrain Grain => _client.GetGrain<ISharedObjectGrain>(ObjectKey);
+
     internal async Task<bool> TryAddAsync(VaultSocket socket)
     {
         await _gate.WaitAsync();
@@ -70,11 +101,20 @@ public sealed class ObjectFeed : IAsyncObserver<ObjectEventBatch>
                 return false;
             }
 
-            if (_subscription is null)
+            if (_reference is null)
             {
-                var stream = _client.GetStreamProvider(VaultStreams.ProviderName)
-                    .GetStream<ObjectEventBatch>(StreamId.Create(VaultStreams.ObjectNamespace, ObjectKey));
-                _subscription = await stream.SubscribeAsync(this);
+                var reference = _client.CreateObjectReference<IObjectFeedObserver>(this);
+                try
+                {
+                    await CatchUpAsync(await Grain.Subscribe(reference));
+                }
+                catch
+                {
+                    _client.DeleteObjectReference<IObjectFeedObserver>(reference);
+                    throw;
+                }
+
+                _reference = reference;
             }
 
             _sockets = [.. _sockets, socket];
@@ -88,7 +128,7 @@ public sealed class ObjectFeed : IAsyncObserver<ObjectEventBatch>
 
     public async Task RemoveAsync(VaultSocket socket)
     {
-        StreamSubscriptionHandle<ObjectEventBatch>? toCancel = null;
+        IObjectFeedObserver? toCancel = null;
         await _gate.WaitAsync();
         try
         {
@@ -96,7 +136,7 @@ public sealed class ObjectFeed : IAsyncObserver<ObjectEventBatch>
             if (_sockets.Length == 0 && !_closed)
             {
                 _closed = true;
-                toCancel = _subscription;
+                toCancel = _reference;
                 _owner.Forget(this);
             }
         }
@@ -109,38 +149,110 @@ public sealed class ObjectFeed : IAsyncObserver<ObjectEventBatch>
         {
             try
             {
-                await toCancel.UnsubscribeAsync();
+                await Grain.Unsubscribe(toCancel);
             }
             catch (Exception error) when (error is not OutOfMemoryException)
             {
+                // The object's lease drops the subscription on its own.
                 GatewayLog.FeedFailed(_logger, ObjectKey, error.GetType().Name);
+            }
+            finally
+            {
+                _client.DeleteObjectReference<IObjectFeedObserver>(toCancel);
             }
         }
     }
 
-    public async Task OnNextAsync(ObjectEventBatch batch, StreamSequenceToken? token = null)
+    /// <summary>Renews the subscription; if the object is ahead of what this feed saw, relays the gap from its history.</summary>
+    internal async Task RenewAsync()
+    {
+        var reference = _reference;
+        if (reference is null || _closed)
+        {
+            return;
+        }
+
+        try
+        {
+            await CatchUpAsync(await Grain.Subscribe(reference));
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            GatewayLog.FeedFailed(_logger, ObjectKey, error.GetType().Name);
+        }
+    }
+
+    public async Task OnEvents(ObjectEventBatch batch)
     {
         if (batch.Events.Count == 0)
         {
             return;
         }
 
-        var events = batch.Events;
-        var first = events[0].Sequence;
-        if (batch.Epoch != _epoch)
+        await _delivery.WaitAsync();
+        try
         {
-            _epoch = batch.Epoch;
-            _lastSequence = 0;
-        }
-        else if (first > _lastSequence + 1)
-        {
-            // A stream event was lost: fetch the gap from the object's history before going on.
-            GatewayLog.FeedGap(_logger, ObjectKey, _lastSequence + 1, first);
-            var missed = await _client.GetGrain<ISharedObjectGrain>(ObjectKey).GetEventsAfter(_lastSequence);
-            if (missed is not null)
+            var events = batch.Events;
+            var first = events[0].Sequence;
+            if (batch.Epoch == _epoch && first > _lastSequence + 1)
             {
-                events = [.. missed.Where(e => e.Sequence < first), .. events];
+                // A push was lost (or overtaken): fetch the gap from the object's history before going on.
+                GatewayLog.FeedGap(_logger, ObjectKey, _lastSequence + 1, first);
+                if (await FetchAfterAsync(_lastSequence) is { } missed)
+                {
+                    events = [.. missed.Where(e => e.Sequence < first), .. events];
+                }
             }
+
+            Relay(batch.Epoch, events);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            GatewayLog.FeedFailed(_logger, ObjectKey, error.GetType().Name);
+        }
+        finally
+        {
+            _delivery.Release();
+        }
+    }
+
+    private async Task CatchUpAsync(FeedPosition position)
+    {
+        await _delivery.WaitAsync();
+        try
+        {
+            if (_epoch == 0)
+            {
+                // First subscription: pushes start after this position.
+                _epoch = position.Epoch;
+                _lastSequence = position.Sequence;
+            }
+            else if (!position.WasSubscribed && (position.Epoch != _epoch || position.Sequence > _lastSequence))
+            {
+                // The object reactivated and had not heard of this feed: pushes went missing, so relay them from history.
+                // (A feed it knew gets every push in order; pushes still in flight are not a gap.)
+                var after = position.Epoch == _epoch ? _lastSequence : 0;
+                GatewayLog.FeedGap(_logger, ObjectKey, after + 1, position.Sequence);
+                if (await FetchAfterAsync(after) is { } missed)
+                {
+                    Relay(position.Epoch, missed);
+                }
+            }
+        }
+        finally
+        {
+            _delivery.Release();
+        }
+    }
+
+    private Task<IReadOnlyList<ObjectEvent>?> FetchAfterAsync(long sequence) => Grain.GetEventsAfter(sequence);
+
+    private void Relay(long epoch, IReadOnlyList<ObjectEvent> events)
+    {
+        if (epoch != _epoch)
+        {
+            _epoch = epoch;
+            _lastSequence = 0;
         }
 
         var sockets = _sockets;
@@ -155,16 +267,8 @@ public sealed class ObjectFeed : IAsyncObserver<ObjectEventBatch>
             var frame = VaultriceJson.EventFrame(e);
             foreach (var socket in sockets)
             {
-                socket.Deliver(batch.Epoch, e, frame);
+                socket.Deliver(epoch, e, frame);
             }
         }
-    }
-
-    public Task OnCompletedAsync() => Task.CompletedTask;
-
-    public Task OnErrorAsync(Exception ex)
-    {
-        GatewayLog.FeedFailed(_logger, ObjectKey, ex.GetType().Name);
-        return Task.CompletedTask;
     }
 }

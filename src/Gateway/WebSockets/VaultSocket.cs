@@ -12,6 +12,7 @@ public sealed class VaultSocket
 {
     private readonly WebSocket _socket;
     private readonly Channel<OutgoingFrame> _queue;
+    private volatile bool _queueCompleted;
     private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _urgent = new();
     private readonly Lock _lock = new();
     private List<(long Epoch, ObjectEvent Event, byte[] Frame)>? _held = [];
@@ -173,15 +174,19 @@ public sealed class VaultSocket
     public void Close(WebSocketCloseStatus status, string reason)
     {
         _queue.Writer.TryWrite(new OutgoingFrame([], 0, (status, reason)));
-        _queue.Writer.TryComplete();
+        CompleteQueue();
     }
 
-    public void CompleteQueue() => _queue.Writer.TryComplete();
+    public void CompleteQueue()
+    {
+        _queueCompleted = true;
+        _queue.Writer.TryComplete();
+    }
 
     /// <summary>Drops the connection without a close handshake.</summary>
     public void Abort()
     {
-        _queue.Writer.TryComplete();
+        CompleteQueue();
         _socket.Abort();
     }
 
@@ -225,12 +230,12 @@ public sealed class VaultSocket
 
     private void Enqueue(byte[] payload, long sequence)
     {
-        if (!_queue.Writer.TryWrite(new OutgoingFrame(payload, sequence, null)) && !TooSlow)
+        // A socket that is closing takes no more frames; only a full queue means the client does not keep up.
+        if (!_queue.Writer.TryWrite(new OutgoingFrame(payload, sequence, null)) && !TooSlow && !_queueCompleted)
         {
             // The client does not keep up: drop it rather than buffer without bound. It can resume.
             TooSlow = true;
-            _queue.Writer.TryComplete();
-            _socket.Abort();
+            Abort();
         }
     }
 

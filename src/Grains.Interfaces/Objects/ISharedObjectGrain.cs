@@ -64,6 +64,16 @@ public interface ISharedObjectGrain : IGrainWithStringKey
     [Alias("Resume")]
     Task<ResumeResult> Resume(string oldConnectionId, string newConnectionId, string owner, long upToSequence);
 
+    /// <summary>
+    /// Registers or renews a gateway's feed: it receives every batch published from now on until it unsubscribes or
+    /// stops renewing within the lease. Returns the numbering so far, so the feed can repair a gap from history.
+    /// </summary>
+    [Alias("Subscribe")]
+    Task<FeedPosition> Subscribe(IObjectFeedObserver feed);
+
+    [Alias("Unsubscribe")]
+    Task Unsubscribe(IObjectFeedObserver feed);
+
     [Alias("GetEventsAfter")]
     Task<IReadOnlyList<ObjectEvent>?> GetEventsAfter(long sequence);
 

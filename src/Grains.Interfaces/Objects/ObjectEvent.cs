@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace OrleansVault.Objects;
 
 /// <summary>What happened to a shared object.</summary>
@@ -27,16 +29,29 @@ public sealed record ObjectEvent(
     [property: Id(7)] long JoinedAt,
     [property: Id(8)] string? ExcludedConnectionId);
 
-/// <summary>The events of one grain operation, published as one stream item so a clear of many keys costs one publish.</summary>
+/// <summary>The events of one grain operation, pushed as one batch so a clear of many keys costs one call per feed.</summary>
 [GenerateSerializer]
 [Alias("ov.ObjectEventBatch")]
 public sealed record ObjectEventBatch(
     [property: Id(0)] long Epoch,
     [property: Id(1)] IReadOnlyList<ObjectEvent> Events);
 
-/// <summary>Stream names shared by grains and gateways.</summary>
-public static class VaultStreams
+/// <summary>A gateway's feed of one object: the object pushes every batch of events it publishes to it, one-way.</summary>
+[Alias("ov.IObjectFeedObserver")]
+public interface IObjectFeedObserver : IGrainObserver
 {
-    public const string ProviderName = "VaultStreams";
-    public const string ObjectNamespace = "vault-object";
+    [OneWay]
+    [Alias("OnEvents")]
+    Task OnEvents(ObjectEventBatch batch);
 }
+
+/// <summary>
+/// Where an object's event numbering stands when a feed subscribes. <see cref="WasSubscribed"/> says whether the object
+/// already had this feed: when it did not (it reactivated since), pushes may be missing and the feed repairs from history.
+/// </summary>
+[GenerateSerializer]
+[Alias("ov.FeedPosition")]
+public sealed record FeedPosition(
+    [property: Id(0)] long Epoch,
+    [property: Id(1)] long Sequence,
+    [property: Id(2)] bool WasSubscribed);

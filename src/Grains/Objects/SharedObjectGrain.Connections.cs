@@ -76,7 +76,7 @@ public sealed partial class SharedObjectGrain
             new GrainTimerCreationOptions(_options.PurgeInterval, _options.PurgeInterval) { KeepAlive = true });
     }
 
-    /// <summary>Drops resume records past their window and expired items; stops (and lets the grain idle) once nobody is connected.</summary>
+    /// <summary>Drops resume records past their window and expired items; and feeds whose lease lapsed; stops (and lets the grain idle) once nobody is connected.</summary>
     private async Task HousekeepingAsync(CancellationToken cancellationToken)
     {
         var now = Now;
@@ -86,12 +86,13 @@ public sealed partial class SharedObjectGrain
             _connections.Remove(stale);
         }
 
+        ExpireFeeds(now);
         if (PurgeExpired())
         {
             await WriteAsync(cancellationToken);
         }
 
-        if (_connections.Count == 0)
+        if (_connections.Count == 0 && _feeds.Count == 0)
         {
             _housekeeping?.Dispose();
             _housekeeping = null;

@@ -5,6 +5,12 @@ namespace OrleansVault.Grains.Objects;
 
 public sealed partial class SharedObjectGrain
 {
+    /// <summary>
+    /// The newest events, oldest first. Kept in memory and stored only by the sealing write: an unsealed state starts a
+    /// new epoch with an empty history anyway, so storing history with every write would only make writes expensive.
+    /// </summary>
+    private readonly List<ObjectEvent> _history = [];
+    private readonly Dictionary<IObjectFeedObserver, long> _feeds = [];
     private long _historyBytes;
     private bool _diverged;
 
@@ -29,7 +35,7 @@ public sealed partial class SharedObjectGrain
     /// <summary>The events after <paramref name="after"/> up to <paramref name="upTo"/>, or null when history no longer covers them.</summary>
     private IReadOnlyList<ObjectEvent>? EventsAfter(long after, long upTo)
     {
-        var history = State.History;
+        var history = _history;
         var oldest = history.Count == 0 ? State.Sequence + 1 : history[0].Sequence;
         if (after + 1 < oldest || after > State.Sequence)
         {
@@ -45,7 +51,7 @@ public sealed partial class SharedObjectGrain
         var numbered = Number(events);
         PurgeExpired();
         await WriteAsync();
-        await PublishNumberedAsync(numbered);
+        Push(numbered);
     }
 
     /// <summary>Numbers and publishes events that change no stored data (messages, presence).</summary>
@@ -57,7 +63,7 @@ public sealed partial class SharedObjectGrain
             await WriteAsync();
         }
 
-        await PublishNumberedAsync(Number(events));
+        Push(Number(events));
     }
 
     private ObjectEvent[] Number(IReadOnlyList<ObjectEvent> events)
@@ -68,7 +74,7 @@ public sealed partial class SharedObjectGrain
             numbered[i] = events[i] with { Sequence = ++State.Sequence };
         }
 
-        var history = State.History;
+        var history = _history;
         history.AddRange(numbered);
         _historyBytes += numbered.Sum(SizeOf);
         var drop = 0;
@@ -107,22 +113,52 @@ public sealed partial class SharedObjectGrain
     private static long SizeOf(ObjectEvent e) =>
         64 + (e.Key?.Length ?? 0) + (e.Item?.ValueJson.Length ?? 0) + (e.PayloadJson?.Length ?? 0);
 
-    private async Task PublishNumberedAsync(ObjectEvent[] events)
+    /// <summary>Pushes the batch to every gateway feed, one-way: a feed that misses it repairs the gap from history.</summary>
+    private void Push(ObjectEvent[] events)
     {
-        try
+        if (_feeds.Count == 0)
         {
-            await _stream!.OnNextAsync(new ObjectEventBatch(State.Epoch, events));
+            return;
         }
-        catch (Exception exception)
+
+        var batch = new ObjectEventBatch(State.Epoch, events);
+        foreach (var feed in _feeds.Keys)
         {
-            // The change is stored and in history: subscribers that see the sequence gap fetch it from there.
-            LogPublishFailed(_logger, exception, events[0].Sequence);
+            _ = feed.OnEvents(batch);
         }
     }
+
+    public Task<FeedPosition> Subscribe(IObjectFeedObserver feed)
+    {
+        var known = _feeds.ContainsKey(feed);
+        _feeds[feed] = Now + (long)_options.FeedLease.TotalMilliseconds;
+        EnsureHousekeeping();
+        return Task.FromResult(new FeedPosition(State.Epoch, State.Sequence, known));
+    }
+
+    public Task Unsubscribe(IObjectFeedObserver feed)
+    {
+        _feeds.Remove(feed);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Forgets feeds whose gateway stopped renewing them (it died or lost its connection to the cluster).</summary>
+    private void ExpireFeeds(long now)
+    {
+        foreach (var (feed, expiresAt) in _feeds)
+        {
+            if (expiresAt < now)
+            {
+                _feeds.Remove(feed);
+                LogFeedExpired(_logger);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "A gateway feed stopped renewing its subscription and was dropped")]
+    private static partial void LogFeedExpired(ILogger logger);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Sealing the object's state on deactivation failed; its next activation starts a new epoch")]
     private static partial void LogSealFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Publishing events from sequence {Sequence} failed; subscribers will recover them from history")]
-    private static partial void LogPublishFailed(ILogger logger, Exception exception, long sequence);
 }

@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
-using Orleans.Streams;
 using OrleansVault.Errors;
 using OrleansVault.Objects;
 using OrleansVault.Projects;
@@ -12,7 +11,7 @@ namespace OrleansVault.Grains.Objects;
 
 /// <summary>
 /// A shared object: items with TTLs, atomic operations, presence and a bounded event history.
-/// Every change is persisted before it is acknowledged, then published on the object's stream.
+/// Every change is persisted before it is acknowledged, then pushed to the feeds of the gateways that relay the object.
 /// </summary>
 public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
 {
@@ -22,7 +21,6 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
     private readonly ILogger<SharedObjectGrain> _logger;
     private ClassPolicy _policy = ClassPolicy.Default("_undefined_");
     private bool _sealedInStorage;
-    private IAsyncStream<ObjectEventBatch>? _stream;
 
     public SharedObjectGrain(
         [PersistentState("object", SharedObjectOptions.StorageName)] IPersistentState<SharedObjectState> state,
@@ -48,16 +46,20 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         {
             // New, or the last activation ended without sealing: numbers after the stored sequence may have been seen.
             State.Epoch = NewEpoch();
-            State.History.Clear();
         }
+        else
+        {
+            _history.AddRange(State.History);
+        }
+
+        // From here on the history lives in memory; only the sealing write stores it again.
+        State.History = [];
 
         _sealedInStorage = _state.RecordExists && State.Sealed;
         State.Sealed = false;
 
         PurgeExpired();
-        _historyBytes = State.History.Sum(SizeOf);
-        _stream = this.GetStreamProvider(VaultStreams.ProviderName)
-            .GetStream<ObjectEventBatch>(StreamId.Create(VaultStreams.ObjectNamespace, this.GetPrimaryKeyString()));
+        _historyBytes = _history.Sum(SizeOf);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -70,6 +72,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         }
 
         State.Sealed = true;
+        State.History = _history;
         try
         {
             await _state.WriteStateAsync(cancellationToken);

@@ -17,7 +17,7 @@ public sealed class SharedObjectState
     [Id(2)]
     public long Sequence { get; set; }
 
-    /// <summary>The newest events, oldest first, bounded by <see cref="SharedObjectOptions.HistoryLength"/>.</summary>
+    /// <summary>The newest events, oldest first, bounded by <see cref="SharedObjectOptions.HistoryLength"/>; stored only by the sealing write (empty otherwise).</summary>
     [Id(3)]
     public List<ObjectEvent> History { get; set; } = [];
 
@@ -42,7 +42,7 @@ public sealed class SharedObjectOptions
     /// <summary>How many events each object keeps for resume.</summary>
     public int HistoryLength { get; set; } = 256;
 
-    /// <summary>How many bytes of values and payloads the history may hold; older events go first. The history is stored with every write, so this bounds write cost too.</summary>
+    /// <summary>How many bytes of values and payloads the history may hold; older events go first. It is held in memory while the object is active and stored when it deactivates.</summary>
     public int HistoryMaxBytes { get; set; } = 128 * 1024;
 
     /// <summary>How long a closed connection can be resumed.</summary>
@@ -50,6 +50,9 @@ public sealed class SharedObjectOptions
 
     /// <summary>How often an active object purges expired items and stale connections.</summary>
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a gateway feed stays subscribed without renewing; gateways renew well within it.</summary>
+    public TimeSpan FeedLease { get; set; } = TimeSpan.FromMinutes(2);
 
     public const string StorageName = "VaultStore";
 }

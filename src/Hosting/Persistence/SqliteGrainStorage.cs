@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
@@ -11,14 +12,23 @@ namespace OrleansVault.Hosting.Persistence;
 /// Grain storage in one SQLite file (embedded mode). Each state is one row, serialized with the Orleans
 /// binary serializer, guarded by an integer ETag so a stale activation can never overwrite a newer write.
 /// </summary>
-public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
+/// <remarks>
+/// Writes go through one writer connection that commits every write waiting at that moment in one transaction
+/// (group commit): SQLite allows one writer at a time, so concurrent writers on their own connections only queue
+/// on its lock (sleeping in the busy handler) and pay one fsync each. A write's task completes after its
+/// transaction is durable, so persist-before-acknowledge holds. Reads use pooled connections (WAL readers do not
+/// wait for the writer).
+/// </remarks>
+public sealed partial class SqliteGrainStorage : IGrainStorage, IAsyncDisposable, IDisposable
 {
     private readonly string _storageName;
     private readonly string _connectionString;
-    private readonly string _synchronous;
+    private readonly SqliteStorageOptions _options;
     private readonly Serializer _serializer;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lazy<Task> _writer;
     private volatile bool _schemaReady;
 
     public SqliteGrainStorage(string storageName, SqliteStorageOptions options, Serializer serializer, ILogger<SqliteGrainStorage> logger)
@@ -32,9 +42,10 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
-        _synchronous = options.Synchronous;
+        _options = options;
         _serializer = serializer;
         _logger = logger;
+        _writer = new Lazy<Task>(() => Task.Run(RunWriterAsync), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -63,70 +74,163 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var payload = _serializer.SerializeToArray(grainState.State);
-        await using var connection = await OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.Parameters.AddWithValue("$name", stateName);
-        command.Parameters.AddWithValue("$id", grainId.ToString());
-        command.Parameters.AddWithValue("$payload", payload);
-        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        long newEtag;
-        if (grainState.ETag is null)
-        {
-            newEtag = 1;
-            command.CommandText = """
-                INSERT INTO grain_state (state_name, grain_id, etag, payload, updated_at)
-                VALUES ($name, $id, 1, $payload, $now)
-                ON CONFLICT (state_name, grain_id) DO NOTHING
-                """;
-        }
-        else
-        {
-            var current = long.Parse(grainState.ETag, CultureInfo.InvariantCulture);
-            newEtag = current + 1;
-            command.CommandText = """
-                UPDATE grain_state SET etag = $new, payload = $payload, updated_at = $now
-                WHERE state_name = $name AND grain_id = $id AND etag = $current
-                """;
-            command.Parameters.AddWithValue("$current", current);
-            command.Parameters.AddWithValue("$new", newEtag);
-        }
-
-        if (await command.ExecuteNonQueryAsync() != 1)
+        long? current = grainState.ETag is null ? null : long.Parse(grainState.ETag, CultureInfo.InvariantCulture);
+        var write = new PendingWrite(stateName, grainId.ToString(), _serializer.SerializeToArray(grainState.State), current);
+        if (!await SubmitAsync(write))
         {
             LogEtagMismatch(_logger, _storageName, stateName, grainId);
             throw new InconsistentStateException($"The stored state of {grainId} changed since it was read.", "unknown", grainState.ETag ?? "none");
         }
 
-        grainState.ETag = newEtag.ToString(CultureInfo.InvariantCulture);
+        grainState.ETag = ((current ?? 0) + 1).ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
     }
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        await using var connection = await OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM grain_state WHERE state_name = $name AND grain_id = $id";
-        command.Parameters.AddWithValue("$name", stateName);
-        command.Parameters.AddWithValue("$id", grainId.ToString());
-        await command.ExecuteNonQueryAsync();
+        await SubmitAsync(new PendingWrite(stateName, grainId.ToString(), Payload: null, CurrentEtag: null));
         grainState.ETag = null;
         grainState.RecordExists = false;
         grainState.State = Activator.CreateInstance<T>();
     }
 
-    public void Dispose() => _schemaLock.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        if (_writer.IsValueCreated)
+        {
+            await _writer.Value;
+        }
+
+        _schemaLock.Dispose();
+    }
+
+    public void Dispose()
+    {
+        // Writes already queued are still committed: the writer drains the channel before it stops.
+        _writes.Writer.TryComplete();
+    }
+
+    /// <summary>Queues a write for the writer; true when it was applied, false when its ETag no longer matched.</summary>
+    private Task<bool> SubmitAsync(PendingWrite write)
+    {
+        _ = _writer.Value;
+        if (!_writes.Writer.TryWrite(write))
+        {
+            throw new ObjectDisposedException(nameof(SqliteGrainStorage), "The storage is shutting down.");
+        }
+
+        return write.Done.Task;
+    }
+
+    private async Task RunWriterAsync()
+    {
+        SqliteConnection? connection = null;
+        var batch = new List<PendingWrite>(_options.MaxWritesPerCommit);
+        try
+        {
+            while (await _writes.Reader.WaitToReadAsync())
+            {
+                while (batch.Count < _options.MaxWritesPerCommit && _writes.Reader.TryRead(out var write))
+                {
+                    batch.Add(write);
+                }
+
+                try
+                {
+                    connection ??= await OpenWriterAsync();
+                    Commit(connection, batch);
+                }
+                catch (Exception error) when (error is not OutOfMemoryException)
+                {
+                    // Nothing of this batch is stored: every write in it fails, and the next batch gets a fresh connection.
+                    LogCommitFailed(_logger, error, _storageName, batch.Count);
+                    foreach (var write in batch)
+                    {
+                        write.Done.TrySetException(error);
+                    }
+
+                    connection?.Dispose();
+                    connection = null;
+                }
+
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
+    }
+
+    /// <summary>Applies the batch in one transaction; each write learns whether its ETag matched once the commit is durable.</summary>
+    private static void Commit(SqliteConnection connection, List<PendingWrite> batch)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var applied = new bool[batch.Count];
+        using (var transaction = connection.BeginTransaction())
+        {
+            using var insert = Command(connection, transaction, """
+                INSERT INTO grain_state (state_name, grain_id, etag, payload, updated_at)
+                VALUES ($name, $id, 1, $payload, $now)
+                ON CONFLICT (state_name, grain_id) DO NOTHING
+                """);
+            using var update = Command(connection, transaction, """
+                UPDATE grain_state SET etag = $current + 1, payload = $payload, updated_at = $now
+                WHERE state_name = $name AND grain_id = $id AND etag = $current
+                """);
+            using var delete = Command(connection, transaction, "DELETE FROM grain_state WHERE state_name = $name AND grain_id = $id");
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var write = batch[i];
+                var command = write.Payload is null ? delete : write.CurrentEtag is null ? insert : update;
+                command.Parameters["$name"].Value = write.StateName;
+                command.Parameters["$id"].Value = write.GrainId;
+                command.Parameters["$payload"].Value = (object?)write.Payload ?? DBNull.Value;
+                command.Parameters["$now"].Value = now;
+                command.Parameters["$current"].Value = (object?)write.CurrentEtag ?? DBNull.Value;
+
+                // A conditional statement that matches no row changes nothing, so one stale write cannot spoil the batch.
+                var rows = command.ExecuteNonQuery();
+                applied[i] = write.Payload is null || rows == 1;
+            }
+
+            transaction.Commit();
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Done.TrySetResult(applied[i]);
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        // Every statement gets the same five parameters; SQLite binds the ones its text names and ignores the rest.
+        foreach (var name in (ReadOnlySpan<string>)["$name", "$id", "$payload", "$now", "$current"])
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
+
+    private async Task<SqliteConnection> OpenWriterAsync()
+    {
+        var connection = await OpenAsync();
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = $"PRAGMA synchronous = {_options.Synchronous}; PRAGMA busy_timeout = 30000;";
+        await pragma.ExecuteNonQueryAsync();
+        return connection;
+    }
 
     private async Task<SqliteConnection> OpenAsync()
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync();
-        await using (var pragma = connection.CreateCommand())
-        {
-            pragma.CommandText = $"PRAGMA synchronous = {_synchronous}; PRAGMA busy_timeout = 30000;";
-            await pragma.ExecuteNonQueryAsync();
-        }
-
         if (!_schemaReady)
         {
             await EnsureSchemaAsync(connection);
@@ -168,6 +272,15 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IDisposable
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Storage {Storage}: write of {StateName} for {GrainId} lost an ETag race")]
     private static partial void LogEtagMismatch(ILogger logger, string storage, string stateName, GrainId grainId);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Storage {Storage}: a commit of {Count} writes failed; none of them is stored")]
+    private static partial void LogCommitFailed(ILogger logger, Exception exception, string storage, int count);
+
+    /// <summary>One queued change: an upsert (with the ETag it expects, null for a new row) or, without payload, a delete.</summary>
+    private sealed record PendingWrite(string StateName, string GrainId, byte[]? Payload, long? CurrentEtag)
+    {
+        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 }
 
 /// <summary>Where and how embedded mode stores grain state: the directory is <c>Vault:DataDirectory</c>, the rest is bound from <c>Vault:Storage</c>.</summary>
@@ -179,4 +292,7 @@ public sealed class SqliteStorageOptions
 
     /// <summary>SQLite's synchronous level: FULL (default, durable across power loss) or NORMAL (durable across process crashes).</summary>
     public string Synchronous { get; set; } = "FULL";
+
+    /// <summary>The most writes committed in one transaction (group commit).</summary>
+    public int MaxWritesPerCommit { get; set; } = 512;
 }

@@ -6,10 +6,14 @@ using OrleansVault.Objects;
 
 namespace OrleansVault.IntegrationTests.Grains;
 
-/// <summary>An in-process Orleans test cluster running the grains with memory storage and memory streams.</summary>
+/// <summary>An in-process Orleans test cluster running the grains with memory storage (behind a storage that can be told to fail).</summary>
 public sealed class GrainClusterFixture : IAsyncLifetime
 {
     public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public static readonly TimeSpan PurgeInterval = TimeSpan.FromMilliseconds(200);
+
+    public static readonly TimeSpan FeedLease = TimeSpan.FromMilliseconds(500);
 
     public IClusterClient Client => Cluster.Client;
 
@@ -20,17 +24,15 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         {
             silo.AddMemoryGrainStorage("inner");
             silo.Services.AddKeyedSingleton<IGrainStorage>(SharedObjectOptions.StorageName, (sp, _) => new FlakyStorage(sp.GetRequiredKeyedService<IGrainStorage>("inner")));
-            silo.AddMemoryGrainStorage("PubSubStore");
-            silo.AddMemoryStreams(VaultStreams.ProviderName);
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.Configure<SharedObjectOptions>(o =>
             {
                 o.HistoryLength = 50;
                 o.ResumeWindow = TimeSpan.FromMilliseconds(400);
-                o.PurgeInterval = TimeSpan.FromMilliseconds(200);
+                o.PurgeInterval = PurgeInterval;
+                o.FeedLease = FeedLease;
             });
         });
-        builder.ConfigureClient(client => client.AddMemoryStreams(VaultStreams.ProviderName));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

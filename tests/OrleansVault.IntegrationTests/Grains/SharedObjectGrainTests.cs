@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Orleans.Streams;
 using OrleansVault.Errors;
 using OrleansVault.Objects;
 
@@ -15,39 +14,84 @@ public sealed class SharedObjectGrainTests(GrainClusterFixture fixture)
     private static SetItemCommand Set(string key, string valueJson, long? ttl = null) => new(key, valueJson, ttl, false, null, null);
 
     [Fact]
-    public async Task Every_event_gets_the_next_sequence_number_and_reaches_stream_subscribers_in_order()
+    public async Task Every_event_gets_the_next_sequence_number_and_reaches_subscribed_feeds_in_order()
     {
-        var received = new ConcurrentQueue<ObjectEvent>();
-        var stream = fixture.Client.GetStreamProvider(VaultStreams.ProviderName)
-            .GetStream<ObjectEventBatch>(StreamId.Create(VaultStreams.ObjectNamespace, _key));
-        var handle = await stream.SubscribeAsync((batch, _) =>
-        {
-            foreach (var e in batch.Events)
-            {
-                received.Enqueue(e);
-            }
-
-            return Task.CompletedTask;
-        });
+        var feed = new RecordingFeed();
+        var reference = fixture.Client.CreateObjectReference<IObjectFeedObserver>(feed);
         try
         {
             var start = (await Grain.Attach("c1", "key-a")).Sequence;
+            var position = await Grain.Subscribe(reference);
+            Assert.False(position.WasSubscribed);
+            Assert.Equal(start, position.Sequence);
+
             await Grain.SetItem(Set("a", "1"));
             await Grain.SetItems([Set("b", "2"), Set("c", "3")]);
             await Grain.SendMessage(new MessageCommand("\"hi\"", null, "c1"));
             await Grain.Clear();
 
-            await Wait.UntilAsync(() => Task.FromResult(received.Count == 7), "seven events");
-            var events = received.ToArray();
+            await Wait.UntilAsync(() => Task.FromResult(feed.Received.Count == 7), "seven events");
+            var events = feed.Received.ToArray();
             Assert.Equal(Enumerable.Range(1, 7).Select(i => start + i), events.Select(e => e.Sequence));
             Assert.Equal(
                 [ObjectEventKind.SetItem, ObjectEventKind.SetItem, ObjectEventKind.SetItem, ObjectEventKind.Message, ObjectEventKind.RemoveItem, ObjectEventKind.RemoveItem, ObjectEventKind.RemoveItem],
                 events.Select(e => e.Kind));
             Assert.Equal("c1", events[3].ExcludedConnectionId);
+            Assert.All(feed.Epochs, epoch => Assert.Equal(position.Epoch, epoch));
         }
         finally
         {
-            await handle.UnsubscribeAsync();
+            await Grain.Unsubscribe(reference);
+            fixture.Client.DeleteObjectReference<IObjectFeedObserver>(reference);
+        }
+    }
+
+    [Fact]
+    public async Task A_renewed_feed_is_known_and_an_unsubscribed_one_is_not()
+    {
+        var reference = fixture.Client.CreateObjectReference<IObjectFeedObserver>(new RecordingFeed());
+        try
+        {
+            Assert.False((await Grain.Subscribe(reference)).WasSubscribed);
+            Assert.True((await Grain.Subscribe(reference)).WasSubscribed);
+            await Grain.Unsubscribe(reference);
+            Assert.False((await Grain.Subscribe(reference)).WasSubscribed);
+        }
+        finally
+        {
+            await Grain.Unsubscribe(reference);
+            fixture.Client.DeleteObjectReference<IObjectFeedObserver>(reference);
+        }
+    }
+
+    [Fact]
+    public async Task A_feed_that_stops_renewing_is_dropped_after_its_lease()
+    {
+        var reference = fixture.Client.CreateObjectReference<IObjectFeedObserver>(new RecordingFeed());
+        try
+        {
+            await Grain.Subscribe(reference);
+
+            // Each probe renews, so probe no more often than a lease plus a housekeeping tick: the one after a lapse says "unknown".
+            var spacing = GrainClusterFixture.FeedLease + GrainClusterFixture.PurgeInterval + GrainClusterFixture.PurgeInterval;
+            var next = DateTime.UtcNow + spacing;
+            await Wait.UntilAsync(
+                async () =>
+                {
+                    if (DateTime.UtcNow < next)
+                    {
+                        return false;
+                    }
+
+                    next = DateTime.UtcNow + spacing;
+                    return !(await Grain.Subscribe(reference)).WasSubscribed;
+                },
+                "the lapsed feed to be dropped");
+        }
+        finally
+        {
+            await Grain.Unsubscribe(reference);
+            fixture.Client.DeleteObjectReference<IObjectFeedObserver>(reference);
         }
     }
 
@@ -156,5 +200,24 @@ public sealed class SharedObjectGrainTests(GrainClusterFixture fixture)
         await Task.WhenAll(pushes);
         var list = System.Text.Json.JsonDocument.Parse((await Grain.GetItem("list"))!.ValueJson).RootElement;
         Assert.Equal(Enumerable.Range(0, 50), list.EnumerateArray().Select(e => e.GetInt32()).Order());
+    }
+}
+
+/// <summary>A feed that records what the object pushes to it.</summary>
+public sealed class RecordingFeed : IObjectFeedObserver
+{
+    public ConcurrentQueue<ObjectEvent> Received { get; } = new();
+
+    public ConcurrentQueue<long> Epochs { get; } = new();
+
+    public Task OnEvents(ObjectEventBatch batch)
+    {
+        Epochs.Enqueue(batch.Epoch);
+        foreach (var e in batch.Events)
+        {
+            Received.Enqueue(e);
+        }
+
+        return Task.CompletedTask;
     }
 }

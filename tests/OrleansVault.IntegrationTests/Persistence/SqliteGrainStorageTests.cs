@@ -78,6 +78,57 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Assert.False(read.RecordExists);
     }
 
+    [Fact]
+    public async Task Concurrent_writes_commit_together_and_a_stale_one_fails_alone()
+    {
+        var storage = NewStorage();
+        var stale = new GrainState<SharedObjectState>(new SharedObjectState { Sequence = 1 });
+        await storage.WriteStateAsync("object", _grain, stale);
+        var newer = new GrainState<SharedObjectState>(new SharedObjectState { Sequence = 2 }) { ETag = stale.ETag };
+        await storage.WriteStateAsync("object", _grain, newer);
+
+        var grains = Enumerable.Range(0, 300).Select(i => GrainId.Create("object", "p/c/many-" + i)).ToArray();
+        var states = grains.Select(_ => new GrainState<SharedObjectState>(new SharedObjectState())).ToArray();
+        for (var i = 0; i < grains.Length; i++)
+        {
+            states[i].State!.Sequence = i;
+        }
+
+        var writes = grains.Select((g, i) => storage.WriteStateAsync("object", g, states[i])).ToList();
+        var staleWrite = storage.WriteStateAsync("object", _grain, stale);
+        await Task.WhenAll(writes);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => staleWrite);
+
+        var reader = NewStorage();
+        for (var i = 0; i < grains.Length; i++)
+        {
+            var read = new GrainState<SharedObjectState>();
+            await reader.ReadStateAsync("object", grains[i], read);
+            Assert.Equal(i, read.State!.Sequence);
+            Assert.Equal("1", read.ETag);
+        }
+
+        var kept = new GrainState<SharedObjectState>();
+        await reader.ReadStateAsync("object", _grain, kept);
+        Assert.Equal(2, kept.State!.Sequence);
+    }
+
+    [Fact]
+    public async Task Disposing_commits_the_writes_already_queued()
+    {
+        var storage = NewStorage();
+        var pending = Enumerable.Range(0, 50)
+            .Select(i => storage.WriteStateAsync("object", GrainId.Create("object", "p/c/d-" + i), new GrainState<SharedObjectState>(new SharedObjectState { Sequence = i })))
+            .ToList();
+        await storage.DisposeAsync();
+        await Task.WhenAll(pending);
+
+        var read = new GrainState<SharedObjectState>();
+        await NewStorage().ReadStateAsync("object", GrainId.Create("object", "p/c/d-49"), read);
+        Assert.Equal(49, read.State!.Sequence);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => storage.WriteStateAsync("object", _grain, new GrainState<SharedObjectState>(new SharedObjectState())));
+    }
+
     public void Dispose()
     {
         _services.Dispose();
