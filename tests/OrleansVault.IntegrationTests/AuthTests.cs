@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -86,6 +87,51 @@ public sealed class AuthTests(SharedGateway gateway)
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(GatewayFactory.Secret.PadRight(64, 'x'))) { KeyId = genuine.Kid }, SecurityAlgorithms.HmacSha256),
         });
         await AssertRefused("Bearer " + hmac, HttpStatusCode.Unauthorized, "authenticationError.token.invalid");
+    }
+
+    [Fact]
+    public async Task Tokens_signed_with_the_real_key_but_a_wrong_issuer_audience_kid_or_time_are_refused()
+    {
+        var ring = await _factory.Services.GetRequiredService<IClusterClient>().GetGrain<OrleansVault.Projects.IKeyRingGrain>(OrleansVault.Projects.IKeyRingGrain.KeyRingKey).GetKeyRing();
+        var signing = ring.SigningKeys[^1];
+        using var ecdsa = ECDsa.Create();
+        ecdsa.ImportPkcs8PrivateKey(signing.Pkcs8PrivateKey, out _);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        string Sign(string? issuer = "orleansvault", string audience = GatewayFactory.ProjectId, string? kid = null, long? nbf = null, long? exp = null)
+        {
+            var claims = new Dictionary<string, object>
+            {
+                ["sub"] = GatewayFactory.ApiKey,
+                ["iat"] = now,
+                ["nbf"] = nbf ?? now,
+                ["exp"] = exp ?? now + 600_000,
+            };
+            var descriptor = new SecurityTokenDescriptor
+            {
+                Audience = audience,
+                Claims = claims,
+                SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = kid ?? signing.KeyId }, SecurityAlgorithms.EcdsaSha256),
+            };
+            if (issuer is not null)
+            {
+                descriptor.Issuer = issuer;
+            }
+
+            return "Bearer " + new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
+        }
+
+        // The control: the same construction with the right values is accepted, so each refusal below is about its one change.
+        using (var good = _factory.Client(Sign()))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await good.GetAsync(ItemPath)).StatusCode);
+        }
+
+        await AssertRefused(Sign(issuer: "someone-else"), HttpStatusCode.Unauthorized, "authenticationError.token.invalid");
+        await AssertRefused(Sign(issuer: null), HttpStatusCode.Unauthorized, "authenticationError.token.invalid");
+        await AssertRefused(Sign(audience: "other-project"), HttpStatusCode.Unauthorized, "authenticationError.token.invalid");
+        await AssertRefused(Sign(kid: "unknown-kid"), HttpStatusCode.Unauthorized, "authenticationError.token.invalid");
+        await AssertRefused(Sign(nbf: now + 600_000), HttpStatusCode.Unauthorized, "authenticationError.token.invalid");
+        await AssertRefused(Sign(exp: now - 60_000), HttpStatusCode.Unauthorized, "authenticationError.token.expired");
     }
 
     [Fact]

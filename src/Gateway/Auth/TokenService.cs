@@ -95,6 +95,9 @@ public sealed class TokenService(KeyRingCache keyRing, IOptions<AuthOptions> opt
             ValidateIssuer = true,
             ValidateAudience = true,
             ValidateIssuerSigningKey = true,
+
+            // The key id is pinned: a token whose kid is missing or unknown is not tried against every key in the ring.
+            TryAllIssuerSigningKeys = false,
             RequireSignedTokens = true,
             ValidateLifetime = false,
             RequireExpirationTime = false,

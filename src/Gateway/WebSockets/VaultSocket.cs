@@ -148,7 +148,7 @@ public sealed class VaultSocket
         {
             while (_urgent.TryDequeue(out var urgent))
             {
-                await _socket.SendAsync(urgent, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                await _socket.SendAsync(urgent.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
             }
 
             if (frame.Payload.Length == 0 && frame.Close is null)
@@ -162,7 +162,7 @@ public sealed class VaultSocket
                 return;
             }
 
-            await _socket.SendAsync(frame.Payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            await _socket.SendAsync(frame.Payload.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
             if (frame.Sequence > 0)
             {
                 Interlocked.Exchange(ref _lastSent, frame.Sequence);
