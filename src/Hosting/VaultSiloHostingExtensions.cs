@@ -6,6 +6,7 @@ using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using OrleansVault.Grains.Objects;
+using OrleansVault.Hosting.Encryption;
 using OrleansVault.Hosting.Persistence;
 
 namespace OrleansVault.Hosting;
@@ -38,13 +39,40 @@ public static class VaultSiloHostingExtensions
             .Validate(o => o.MaxWritesPerCommit is > 0 and <= 100_000, "Vault:Storage:MaxWritesPerCommit must be between 1 and 100000.")
             .ValidateOnStart();
 
+        services.AddVaultEncryption(configuration);
         services.AddSingleton(sp => new SqliteGrainStorage(
             SharedObjectOptions.StorageName,
             sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
             sp.GetRequiredService<Serializer>(),
+            sp.GetRequiredService<StateProtector>(),
             sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
         services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
         return silo;
+    }
+
+    /// <summary>At-rest encryption: the master key ring, the data keys it wraps, and the protector storage uses.</summary>
+    public static IServiceCollection AddVaultEncryption(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddTimeProvider();
+        services.AddOptions<MasterKeyOptions>()
+            .Bind(configuration.GetSection("Vault"))
+            .Bind(configuration.GetSection("Vault:Encryption"))
+            .Validate(o => o.KeyCacheRefresh > TimeSpan.Zero, "Vault:Encryption:KeyCacheRefresh must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton(sp => MasterKeyRing.Load(
+            sp.GetRequiredService<IOptions<MasterKeyOptions>>().Value,
+            sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.DataDirectory,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansVault.Hosting.Encryption")));
+        services.AddSingleton(sp => new DataKeyStore(
+            sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.ConnectionString,
+            sp.GetRequiredService<MasterKeyRing>(),
+            sp.GetRequiredService<IOptions<MasterKeyOptions>>().Value.KeyCacheRefresh,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<StateProtector>();
+
+        // Fail at start-up, not at the first write, when the master key is missing or cannot unwrap the stored data keys.
+        services.AddHostedService<EncryptionStartupCheck>();
+        return services;
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -50,6 +50,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 
     public string DataDirectory { get; }
 
+    /// <summary>Where embedded mode generates the master key when none is configured: beside the data directory.</summary>
+    public string MasterKeyFile => DataDirectory.TrimEnd('/') + ".master.key";
+
     /// <summary>Replaces the clock of gateway and grains (for token expiry).</summary>
     public TimeProvider? Clock { get; init; }
 
@@ -120,6 +123,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
+            File.Delete(MasterKeyFile);
         }
         catch (IOException)
         {

@@ -5,12 +5,14 @@ using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
+using OrleansVault.Hosting.Encryption;
 
 namespace OrleansVault.Hosting.Persistence;
 
 /// <summary>
 /// Grain storage in one SQLite file (embedded mode). Each state is one row, serialized with the Orleans
-/// binary serializer, guarded by an integer ETag so a stale activation can never overwrite a newer write.
+/// binary serializer, encrypted by <see cref="StateProtector"/> (AES-256-GCM under its project's data key, bound to
+/// the row's grain), and guarded by an integer ETag so a stale activation can never overwrite a newer write.
 /// </summary>
 /// <remarks>
 /// Writes go through one writer connection that commits every write waiting at that moment in one transaction
@@ -25,25 +27,21 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     private readonly string _connectionString;
     private readonly SqliteStorageOptions _options;
     private readonly Serializer _serializer;
+    private readonly StateProtector _protector;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lazy<Task> _writer;
     private volatile bool _schemaReady;
 
-    public SqliteGrainStorage(string storageName, SqliteStorageOptions options, Serializer serializer, ILogger<SqliteGrainStorage> logger)
+    public SqliteGrainStorage(string storageName, SqliteStorageOptions options, Serializer serializer, StateProtector protector, ILogger<SqliteGrainStorage> logger)
     {
         _storageName = storageName;
         Directory.CreateDirectory(options.DataDirectory);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(options.DataDirectory, options.FileName),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
+        _connectionString = options.ConnectionString;
         _options = options;
         _serializer = serializer;
+        _protector = protector;
         _logger = logger;
         _writer = new Lazy<Task>(() => Task.Run(RunWriterAsync), LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -59,7 +57,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         if (await reader.ReadAsync())
         {
             var etag = reader.GetInt64(0);
-            var payload = (byte[])reader[1];
+            var payload = await _protector.UnprotectAsync(stateName, grainId.ToString(), (byte[])reader[1]);
             grainState.State = _serializer.Deserialize<T>(payload);
             grainState.ETag = etag.ToString(CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
@@ -75,7 +73,9 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         long? current = grainState.ETag is null ? null : long.Parse(grainState.ETag, CultureInfo.InvariantCulture);
-        var write = new PendingWrite(stateName, grainId.ToString(), _serializer.SerializeToArray(grainState.State), current);
+        var id = grainId.ToString();
+        var payload = await _protector.ProtectAsync(stateName, id, _serializer.SerializeToArray(grainState.State));
+        var write = new PendingWrite(stateName, id, payload, current);
         if (!await SubmitAsync(write))
         {
             LogEtagMismatch(_logger, _storageName, stateName, grainId);
@@ -92,6 +92,83 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         grainState.ETag = null;
         grainState.RecordExists = false;
         grainState.State = Activator.CreateInstance<T>();
+    }
+
+    /// <summary>
+    /// Rewrites every row of <paramref name="scope"/> (all scopes when null) that is not under its scope's current data
+    /// key, keeping its ETag (the content is unchanged). A row changed meanwhile is skipped: its new write already used a
+    /// current key, or the next run picks it up. Returns how many rows were rewritten.
+    /// </summary>
+    public async Task<int> ReencryptAsync(string? scope)
+    {
+        var rewritten = 0;
+        await foreach (var row in ReadAllRowsAsync())
+        {
+            var rowScope = StateProtector.ScopeOf(row.StateName, row.GrainId);
+            if (scope is not null && rowScope != scope)
+            {
+                continue;
+            }
+
+            var current = await _protector.Keys.GetCurrentAsync(rowScope);
+            if (StateProtector.VersionOf(row.Payload) == current.Version)
+            {
+                continue;
+            }
+
+            var plaintext = await _protector.UnprotectAsync(row.StateName, row.GrainId, row.Payload);
+            var payload = await _protector.ProtectAsync(row.StateName, row.GrainId, plaintext);
+            await using var connection = await OpenAsync();
+            await using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE grain_state SET payload = $payload WHERE state_name = $name AND grain_id = $id AND etag = $etag";
+            update.Parameters.AddWithValue("$payload", payload);
+            update.Parameters.AddWithValue("$name", row.StateName);
+            update.Parameters.AddWithValue("$id", row.GrainId);
+            update.Parameters.AddWithValue("$etag", row.Etag);
+            rewritten += await update.ExecuteNonQueryAsync();
+        }
+
+        return rewritten;
+    }
+
+    /// <summary>How many rows each (scope, data key version) protects, for <c>admin status</c>.</summary>
+    public async Task<IReadOnlyDictionary<(string Scope, int? Version), int>> CountRowsByKeyAsync()
+    {
+        var counts = new Dictionary<(string, int?), int>();
+        await foreach (var row in ReadAllRowsAsync())
+        {
+            var key = (StateProtector.ScopeOf(row.StateName, row.GrainId), StateProtector.VersionOf(row.Payload));
+            counts[key] = counts.GetValueOrDefault(key) + 1;
+        }
+
+        return counts;
+    }
+
+    /// <summary>Deletes every row of a scope (after its keys were destroyed they are unreadable anyway); returns the count.</summary>
+    public async Task<int> DeleteScopeAsync(string scope)
+    {
+        var deleted = 0;
+        await foreach (var row in ReadAllRowsAsync())
+        {
+            if (StateProtector.ScopeOf(row.StateName, row.GrainId) == scope)
+            {
+                deleted += await SubmitAsync(new PendingWrite(row.StateName, row.GrainId, Payload: null, CurrentEtag: null)) ? 1 : 0;
+            }
+        }
+
+        return deleted;
+    }
+
+    private async IAsyncEnumerable<(string StateName, string GrainId, long Etag, byte[] Payload)> ReadAllRowsAsync()
+    {
+        await using var connection = await OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT state_name, grain_id, etag, payload FROM grain_state";
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            yield return (reader.GetString(0), reader.GetString(1), reader.GetInt64(2), (byte[])reader[3]);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -295,4 +372,12 @@ public sealed class SqliteStorageOptions
 
     /// <summary>The most writes committed in one transaction (group commit).</summary>
     public int MaxWritesPerCommit { get; set; } = 512;
+
+    public string ConnectionString => new SqliteConnectionStringBuilder
+    {
+        DataSource = Path.Combine(DataDirectory, FileName),
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
 }

@@ -5,6 +5,7 @@ using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
 using OrleansVault.Grains.Objects;
+using OrleansVault.Hosting.Encryption;
 using OrleansVault.Hosting.Persistence;
 using OrleansVault.Objects;
 
@@ -16,11 +17,15 @@ public sealed class SqliteGrainStorageTests : IDisposable
     private readonly ServiceProvider _services = new ServiceCollection().AddSerializer(s => s.AddAssembly(typeof(SharedObjectState).Assembly)).BuildServiceProvider();
     private readonly GrainId _grain = GrainId.Create("object", "p/c/o");
 
-    private SqliteGrainStorage NewStorage() => new(
-        "VaultStore",
-        new SqliteStorageOptions { DataDirectory = _directory, Synchronous = "FULL" },
-        _services.GetRequiredService<Serializer>(),
-        NullLogger<SqliteGrainStorage>.Instance);
+    private readonly MasterKeyRing _masters = new(new MasterKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), []);
+
+    private SqliteGrainStorage NewStorage()
+    {
+        var options = new SqliteStorageOptions { DataDirectory = _directory, Synchronous = "FULL" };
+        Directory.CreateDirectory(_directory);
+        var keys = new DataKeyStore(options.ConnectionString, _masters, TimeSpan.FromSeconds(30), TimeProvider.System);
+        return new SqliteGrainStorage("VaultStore", options, _services.GetRequiredService<Serializer>(), new StateProtector(keys), NullLogger<SqliteGrainStorage>.Instance);
+    }
 
     [Fact]
     public async Task State_written_by_one_instance_is_read_back_by_another()

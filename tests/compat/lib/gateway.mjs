@@ -207,4 +207,6 @@ export async function start (dataDir, env = {}, opts = {}) {
 /** Remove a temp directory, ignoring errors. */
 export function removeDir (dir) {
   try { rmSync(dir, { recursive: true, force: true }) } catch {}
+  // Embedded mode generates its master key beside the data directory, never inside it.
+  try { rmSync(dir.replace(/\/+$/, '') + '.master.key', { force: true }) } catch {}
 }
