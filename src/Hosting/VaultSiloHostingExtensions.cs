@@ -29,16 +29,7 @@ public static class VaultSiloHostingExtensions
             .Validate(o => o.PurgeInterval > TimeSpan.Zero, "Vault:Objects:PurgeInterval must be positive.")
             .Validate(o => o.FeedLease > TimeSpan.Zero, "Vault:Objects:FeedLease must be positive.")
             .ValidateOnStart();
-        services.AddOptions<SqliteStorageOptions>()
-            .Bind(configuration.GetSection("Vault:Storage"))
-
-            // One data directory for everything (the SQLite file and the development credentials): Vault:DataDirectory.
-            .PostConfigure(o => o.DataDirectory = configuration["Vault:DataDirectory"] ?? "./data")
-            .Validate(o => o.Synchronous is "FULL" or "NORMAL" or "EXTRA", "Vault:Storage:Synchronous must be FULL, NORMAL or EXTRA.")
-            .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "Vault:DataDirectory must not be empty.")
-            .Validate(o => o.MaxWritesPerCommit is > 0 and <= 100_000, "Vault:Storage:MaxWritesPerCommit must be between 1 and 100000.")
-            .ValidateOnStart();
-
+        services.AddVaultStorageOptions(configuration);
         services.AddVaultEncryption(configuration);
         services.AddSingleton(sp => new SqliteGrainStorage(
             SharedObjectOptions.StorageName,
@@ -48,6 +39,21 @@ public static class VaultSiloHostingExtensions
             sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
         services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
         return silo;
+    }
+
+    /// <summary>Where and how embedded mode stores state (<c>Vault:DataDirectory</c>, <c>Vault:Storage</c>).</summary>
+    public static IServiceCollection AddVaultStorageOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SqliteStorageOptions>()
+            .Bind(configuration.GetSection("Vault:Storage"))
+
+            // One data directory for everything (the SQLite file and the development credentials): Vault:DataDirectory.
+            .PostConfigure(o => o.DataDirectory = configuration["Vault:DataDirectory"] ?? "./data")
+            .Validate(o => o.Synchronous is "FULL" or "NORMAL" or "EXTRA", "Vault:Storage:Synchronous must be FULL, NORMAL or EXTRA.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "Vault:DataDirectory must not be empty.")
+            .Validate(o => o.MaxWritesPerCommit is > 0 and <= 100_000, "Vault:Storage:MaxWritesPerCommit must be between 1 and 100000.")
+            .ValidateOnStart();
+        return services;
     }
 
     /// <summary>At-rest encryption: the master key ring, the data keys it wraps, and the protector storage uses.</summary>

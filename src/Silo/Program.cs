@@ -1,7 +1,14 @@
 using Microsoft.Extensions.Hosting;
 using OrleansVault.Hosting;
+using OrleansVault.Hosting.Admin;
 
-// The standalone silo: the same grains, storage and streams the gateway co-hosts in embedded mode.
+// The standalone silo: the same grains and storage the gateway co-hosts in embedded mode.
 var builder = Host.CreateApplicationBuilder(args);
+if (args is ["admin", .. var adminArgs])
+{
+    return await VaultAdminCommand.RunAsync(adminArgs, builder.Configuration, Console.Out);
+}
+
 builder.UseOrleans(silo => silo.AddVaultSilo(builder.Configuration));
 await builder.Build().RunAsync();
+return 0;

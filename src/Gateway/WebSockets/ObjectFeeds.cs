@@ -231,7 +231,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
             {
                 // The object reactivated and had not heard of this feed: pushes went missing, so relay them from history.
                 // (A feed it knew gets every push in order; pushes still in flight are not a gap.)
-                var after = position.Epoch == _epoch ? _lastSequence : 0;
+                var after = position.Epoch == _epoch ? _lastSequence : position.EpochStart;
                 GatewayLog.FeedGap(_logger, ObjectKey, after + 1, position.Sequence);
                 if (await FetchAfterAsync(after) is { } missed)
                 {

@@ -48,10 +48,13 @@ public interface IObjectFeedObserver : IGrainObserver
 /// <summary>
 /// Where an object's event numbering stands when a feed subscribes. <see cref="WasSubscribed"/> says whether the object
 /// already had this feed: when it did not (it reactivated since), pushes may be missing and the feed repairs from history.
+/// <see cref="EpochStart"/> is the sequence the current epoch numbers after, so a feed that finds a new epoch knows where
+/// its events begin.
 /// </summary>
 [GenerateSerializer]
 [Alias("ov.FeedPosition")]
 public sealed record FeedPosition(
     [property: Id(0)] long Epoch,
     [property: Id(1)] long Sequence,
-    [property: Id(2)] bool WasSubscribed);
+    [property: Id(2)] bool WasSubscribed,
+    [property: Id(3)] long EpochStart = 0);

@@ -12,6 +12,7 @@ public sealed partial class SharedObjectGrain
     private readonly List<ObjectEvent> _history = [];
     private readonly Dictionary<IObjectFeedObserver, long> _feeds = [];
     private long _historyBytes;
+    private long _epochStart;
     private bool _diverged;
 
     public Task<IReadOnlyList<ObjectEvent>?> GetEventsAfter(long sequence)
@@ -133,7 +134,7 @@ public sealed partial class SharedObjectGrain
         var known = _feeds.ContainsKey(feed);
         _feeds[feed] = Now + (long)_options.FeedLease.TotalMilliseconds;
         EnsureHousekeeping();
-        return Task.FromResult(new FeedPosition(State.Epoch, State.Sequence, known));
+        return Task.FromResult(new FeedPosition(State.Epoch, State.Sequence, known, _epochStart));
     }
 
     public Task Unsubscribe(IObjectFeedObserver feed)

@@ -46,10 +46,12 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         {
             // New, or the last activation ended without sealing: numbers after the stored sequence may have been seen.
             State.Epoch = NewEpoch();
+            _epochStart = State.Sequence;
         }
         else
         {
             _history.AddRange(State.History);
+            _epochStart = _history.Count > 0 ? _history[0].Sequence - 1 : State.Sequence;
         }
 
         // From here on the history lives in memory; only the sealing write stores it again.

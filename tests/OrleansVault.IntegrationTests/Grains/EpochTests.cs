@@ -75,4 +75,46 @@ public sealed class EpochTests(GrainClusterFixture fixture)
 
         Assert.Equal("1", (await grain.GetItem("a"))!.ValueJson);
     }
+
+    [Fact]
+    public async Task A_feed_that_finds_a_new_epoch_can_fetch_every_event_of_it_from_where_the_epoch_starts()
+    {
+        var key = new ObjectAddress("proj", "cls", "epoch-feed-" + Guid.NewGuid().ToString("N")).GrainKey;
+        var grain = fixture.Client.GetGrain<ISharedObjectGrain>(key);
+        await grain.SetItem(Set("a", "1"));
+        await grain.SetItem(Set("a", "2"));
+        var before = await grain.Attach("c", "k");
+
+        FlakyStorage.FailingKeys[key] = true;
+        try
+        {
+            await grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+            await grain.GetItem("a");
+        }
+        finally
+        {
+            FlakyStorage.FailingKeys.TryRemove(key, out _);
+        }
+
+        // Unsealed: a new epoch that numbers on from the stored sequence; events pushed before a feed re-subscribes are
+        // fetched from EpochStart, not from 0 (which history of this epoch cannot answer).
+        await grain.SetItem(Set("a", "3"));
+        await grain.SendMessage(new MessageCommand("\"m\"", null, null));
+        var reference = fixture.Client.CreateObjectReference<IObjectFeedObserver>(new RecordingFeed());
+        try
+        {
+            var position = await grain.Subscribe(reference);
+            Assert.NotEqual(before.Epoch, position.Epoch);
+            Assert.False(position.WasSubscribed);
+            Assert.Null(await grain.GetEventsAfter(0));
+            var missed = await grain.GetEventsAfter(position.EpochStart);
+            Assert.Equal([ObjectEventKind.SetItem, ObjectEventKind.Message], missed!.Select(e => e.Kind));
+            Assert.Equal(position.Sequence, missed![^1].Sequence);
+        }
+        finally
+        {
+            await grain.Unsubscribe(reference);
+            fixture.Client.DeleteObjectReference<IObjectFeedObserver>(reference);
+        }
+    }
 }
