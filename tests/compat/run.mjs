@@ -9,6 +9,7 @@
 // Environment: COMPAT_CONCURRENCY (test files at once, default 4),
 // COMPAT_KEEP=1 keeps the temp directory (data + gateway log) even on success.
 import { spawn } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -73,11 +74,19 @@ function lastNumber (text, label) {
   return n
 }
 
+// A class that requires object-ID signatures, verified with this public key (version 1).
+const idSignatureKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const signedClassEnv = {
+  Vault__Bootstrap__Classes__signed__RequireIdSignature: 'true',
+  Vault__Bootstrap__Classes__signed__IdSignatureKeys__0__Version: '1',
+  Vault__Bootstrap__Classes__signed__IdSignatureKeys__0__PublicKey: idSignatureKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')
+}
+
 async function main () {
   console.log(`compat: starting gateway (${[gatewayCommand().command, ...gatewayCommand().args].join(' ')}) in ${REPO_ROOT}`)
   const t0 = Date.now()
   try {
-    gateway = await start(dataDir, bootstrapEnv(creds), {
+    gateway = await start(dataDir, { ...bootstrapEnv(creds), ...signedClassEnv }, {
       logFile,
       readyTimeoutMs: 60_000,
       guardSignals: false, // shutdown() below stops it gracefully
@@ -112,6 +121,8 @@ async function main () {
       VAULT_KEY: creds.apiKey,
       VAULT_SECRET: creds.apiSecret,
       VAULT_DATA_DIR: dataDir,
+      // The private key of the "signed" class's object-ID signatures (test/idsignature.test.mjs signs with it).
+      VAULT_IDSIG_KEY: idSignatureKey.privateKey.export({ type: 'pkcs8', format: 'pem' }),
       VAULT_REPO_ROOT: REPO_ROOT,
       // How tests that need a gateway of their own launch one (lib/gateway.mjs reads it).
       VAULT_GATEWAY_RESTART_CMD: JSON.stringify(gatewayCommand())

@@ -1,5 +1,6 @@
 using System.Text;
 using OrleansVault.Errors;
+using OrleansVault.Objects;
 using OrleansVault.Projects;
 
 namespace OrleansVault.Gateway.Auth;
@@ -47,6 +48,19 @@ public sealed class RequestAuthenticator(ProjectDirectory projects, KeyRingCache
         }
 
         throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.CredentialsInvalid, "The Authorization scheme must be Basic or Bearer.");
+    }
+
+    /// <summary>
+    /// Authenticates a request for one object and checks the object-ID signature its class may require, before any
+    /// object grain is called.
+    /// </summary>
+    public async Task<Caller> AuthorizeObjectAsync(ObjectAddress address, string? authorization, string? origin, string? idSignature, string? idSignatureKeyVersion)
+    {
+        var caller = await AuthenticateAsync(address.ProjectId, authorization, origin);
+        var project = await projects.GetAsync(address.ProjectId);
+        var policy = project?.Classes.FirstOrDefault(c => string.Equals(c.Name, address.Class, StringComparison.Ordinal)) ?? ClassPolicy.Default(address.Class);
+        ObjectIdSignatureVerifier.Enforce(policy, address.ObjectId, idSignature, idSignatureKeyVersion);
+        return caller;
     }
 
     /// <summary>Checks Basic credentials against the project's keys in constant time.</summary>

@@ -48,7 +48,8 @@ public sealed class ProjectBootstrapper(
         var project = grains.GetGrain<IProjectGrain>(options.ProjectId!);
         foreach (var (name, policy) in options.Classes)
         {
-            var wanted = new ClassPolicy(name, policy.DefaultTtlMs, policy.MaxValueBytes);
+            var keys = policy.IdSignatureKeys.Select(k => new IdSignatureKey(k.Version, ObjectIdSignatureVerifier.ParsePublicKey(k.PublicKey), k.Revoked)).ToList();
+            var wanted = new ClassPolicy(name, policy.DefaultTtlMs, policy.MaxValueBytes, policy.RequireIdSignature, keys.Count == 0 ? null : keys);
             if (await project.GetClassPolicy(name) != wanted)
             {
                 projects.Update(await project.UpsertClass(wanted));

@@ -24,6 +24,8 @@ public static class GatewayHostingExtensions
             .Validate(o => o.Classes.Count == 0 || o.IsDeclared, "Vault:Bootstrap:Classes needs a declared Vault:Bootstrap project.")
             .Validate(o => o.Classes.All(c => Names.IsValidClass(c.Key) && c.Value.DefaultTtlMs > 0 && c.Value.MaxValueBytes is > 0 and <= 16 * 1024 * 1024),
                 "Vault:Bootstrap:Classes: names are 1-64 of A-Z a-z 0-9 _ -, DefaultTtlMs must be positive and MaxValueBytes between 1 and 16 MiB.")
+            .Validate(o => o.Classes.Values.All(c => IdSignatureKeysAreValid(c)),
+                "Vault:Bootstrap:Classes:*:IdSignatureKeys: each needs a distinct Version >= 0 and a PublicKey (PEM or base64 DER) of an ECDSA P-256 key; RequireIdSignature needs at least one key that is not revoked.")
             .ValidateOnStart();
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))
             .Validate(o => o.TokenLifetime >= AuthOptions.MinimumTokenLifetime, "Vault:Auth:TokenLifetime must be at least 150 seconds (the Vaultrice SDK refuses tokens with under two minutes left).")
@@ -63,6 +65,29 @@ public static class GatewayHostingExtensions
             kestrel.AddServerHeader = false;
         });
         return builder;
+    }
+
+    private static bool IdSignatureKeysAreValid(ClassOptions options)
+    {
+        if (options.IdSignatureKeys.Any(k => k.Version < 0) || options.IdSignatureKeys.Select(k => k.Version).Distinct().Count() != options.IdSignatureKeys.Count)
+        {
+            return false;
+        }
+
+        if (options.RequireIdSignature && options.IdSignatureKeys.All(k => k.Revoked))
+        {
+            return false;
+        }
+
+        try
+        {
+            options.IdSignatureKeys.ForEach(k => ObjectIdSignatureVerifier.ParsePublicKey(k.PublicKey));
+            return true;
+        }
+        catch (Exception error) when (error is FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
     }
 
     public static WebApplication UseVaultGateway(this WebApplication app)

@@ -31,6 +31,22 @@ public sealed class ClassOptions
 
     /// <summary>The largest value (or message, or presence data) in bytes of JSON.</summary>
     public int MaxValueBytes { get; set; } = Projects.ClassPolicy.DefaultMaxValueBytes;
+
+    /// <summary>Whether every request for an object of this class must carry a signature of its id (Vaultrice SF2).</summary>
+    public bool RequireIdSignature { get; set; }
+
+    /// <summary>The public keys that verify object id signatures, by version (<c>…:IdSignatureKeys:0:Version</c>, <c>:PublicKey</c>, <c>:Revoked</c>).</summary>
+    public List<IdSignatureKeyOptions> IdSignatureKeys { get; set; } = [];
+}
+
+/// <summary>One object-ID signature key of a class: PEM or base64 DER SubjectPublicKeyInfo of an ECDSA P-256 key.</summary>
+public sealed class IdSignatureKeyOptions
+{
+    public int Version { get; set; }
+
+    public string PublicKey { get; set; } = string.Empty;
+
+    public bool Revoked { get; set; }
 }
 
 /// <summary>Token and credential settings, bound from <c>Vault:Auth</c>.</summary>

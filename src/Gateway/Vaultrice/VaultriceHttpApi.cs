@@ -244,7 +244,12 @@ public static class VaultriceHttpApi
     private static async Task<ISharedObjectGrain> AuthorizeAsync(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, IGrainFactory grains)
     {
         var address = Names.Address(projectId, cls, id);
-        await auth.AuthenticateAsync(projectId, context.Request.Headers.Authorization.ToString(), Origin(context));
+        await auth.AuthorizeObjectAsync(
+            address,
+            context.Request.Headers.Authorization.ToString(),
+            Origin(context),
+            context.Request.Headers["X-Id-Sig"].ToString(),
+            context.Request.Headers["X-Id-Sig-KV"].ToString());
         return grains.GetGrain<ISharedObjectGrain>(address.GrainKey);
     }
 

@@ -38,7 +38,13 @@ public sealed class VaultriceSocketEndpoint(
         // Everything is checked before the upgrade, so a refused client gets a status and a JSON body.
         var address = Names.Address(projectId, cls, id);
         var origin = context.Request.Headers.Origin.ToString();
-        var caller = await auth.AuthenticateAsync(projectId, context.Request.Query["auth"].ToString(), string.IsNullOrEmpty(origin) ? null : origin);
+        var query = context.Request.Query;
+        var caller = await auth.AuthorizeObjectAsync(
+            address,
+            query["auth"].ToString(),
+            string.IsNullOrEmpty(origin) ? null : origin,
+            query["idSignature"].ToString(),
+            query["idSignatureKeyVersion"].ToString());
         if (!context.WebSockets.IsWebSocketRequest)
         {
             throw VaultException.Validation(ErrorCodes.BodyMalformed, "This endpoint only accepts WebSocket upgrades.");

@@ -11,6 +11,9 @@ public static class ErrorCodes
     public const string KeyDisabled = "authorizationError.key.disabled";
     public const string OriginNotAllowed = "authorizationError.origin.notAllowed";
     public const string OriginMissing = "authorizationError.origin.server.notFound";
+    public const string IdSignatureMissing = "authorizationError.idSignature.missing";
+    public const string IdSignatureInvalid = "authorizationError.idSignature.invalid";
+    public const string IdSignatureKeyVersion = "authorizationError.idSignature.keyVersion";
 
     public const string BodyMalformed = "validationError.body.malformed";
     public const string BodyTooLarge = "limitError.body.tooLarge";

@@ -11,14 +11,44 @@ public sealed record ApiKeyRecord(
     [property: Id(4)] bool AllowNonBrowser,
     [property: Id(5)] long CreatedAt);
 
+/// <summary>
+/// A public key that verifies object-ID signatures of a class (ECDSA P-256, SHA-256). <see cref="PublicKey"/> is the
+/// SubjectPublicKeyInfo (DER). A revoked version verifies nothing.
+/// </summary>
+[GenerateSerializer]
+[Alias("ov.IdSignatureKey")]
+public sealed record IdSignatureKey(
+    [property: Id(0)] int Version,
+    [property: Id(1)] byte[] PublicKey,
+    [property: Id(2)] bool Revoked)
+{
+    public bool Equals(IdSignatureKey? other) =>
+        other is not null && Version == other.Version && Revoked == other.Revoked && PublicKey.AsSpan().SequenceEqual(other.PublicKey);
+
+    public override int GetHashCode() => HashCode.Combine(Version, Revoked, PublicKey.Length);
+}
+
 /// <summary>The policy of a class of shared objects; <see cref="Default"/> applies to undeclared classes.</summary>
 [GenerateSerializer]
 [Alias("ov.ClassPolicy")]
 public sealed record ClassPolicy(
     [property: Id(0)] string Name,
     [property: Id(1)] long DefaultTtlMs,
-    [property: Id(2)] int MaxValueBytes)
+    [property: Id(2)] int MaxValueBytes,
+    [property: Id(3)] bool RequireIdSignature = false,
+    [property: Id(4)] IReadOnlyList<IdSignatureKey>? IdSignatureKeys = null)
 {
+    /// <summary>The version used when a request names none: the newest that is not revoked.</summary>
+    public IdSignatureKey? CurrentIdSignatureKey =>
+        IdSignatureKeys?.Where(k => !k.Revoked).OrderByDescending(k => k.Version).FirstOrDefault();
+
+    public bool Equals(ClassPolicy? other) =>
+        other is not null && Name == other.Name && DefaultTtlMs == other.DefaultTtlMs && MaxValueBytes == other.MaxValueBytes
+        && RequireIdSignature == other.RequireIdSignature
+        && (IdSignatureKeys ?? []).SequenceEqual(other.IdSignatureKeys ?? []);
+
+    public override int GetHashCode() => HashCode.Combine(Name, DefaultTtlMs, MaxValueBytes, RequireIdSignature);
+
     public const long DefaultTtl = 3_600_000;
     public const int DefaultMaxValueBytes = 256 * 1024;
 
