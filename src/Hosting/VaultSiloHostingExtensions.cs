@@ -28,6 +28,7 @@ public static class VaultSiloHostingExtensions
             .Validate(o => o.ResumeWindow > TimeSpan.Zero, "Vault:Objects:ResumeWindow must be positive.")
             .Validate(o => o.PurgeInterval > TimeSpan.Zero, "Vault:Objects:PurgeInterval must be positive.")
             .Validate(o => o.FeedLease > TimeSpan.Zero, "Vault:Objects:FeedLease must be positive.")
+            .Validate(o => o.MaxObjectBytes >= 1024, "Vault:Objects:MaxObjectBytes must be at least 1024.")
             .ValidateOnStart();
         services.AddVaultStorageOptions(configuration);
         services.AddVaultEncryption(configuration);

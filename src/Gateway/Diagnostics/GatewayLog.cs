@@ -33,6 +33,12 @@ public static partial class GatewayLog
     [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "Socket {ConnectionId} was closed because its send queue is full")]
     public static partial void SocketTooSlow(ILogger logger, string connectionId);
 
+    [LoggerMessage(EventId = 3024, Level = LogLevel.Warning, Message = "A socket of key {KeyId} in project {ProjectId} was closed: over a connection limit")]
+    public static partial void ConnectionLimit(ILogger logger, string projectId, string keyId);
+
+    [LoggerMessage(EventId = 3025, Level = LogLevel.Warning, Message = "Socket {ConnectionId} was closed: over its frame rate")]
+    public static partial void MessageRateLimit(ILogger logger, string connectionId);
+
     [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "Feed for {ObjectKey} failed: {ErrorType}")]
     public static partial void FeedFailed(ILogger logger, string objectKey, string errorType);
 

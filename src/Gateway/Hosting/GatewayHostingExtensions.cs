@@ -1,4 +1,7 @@
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using OrleansVault.Errors;
+using OrleansVault.Gateway.Limits;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Bootstrap;
 using OrleansVault.Gateway.Options;
@@ -33,6 +36,9 @@ public static class GatewayHostingExtensions
             .ValidateOnStart();
         services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section))
             .Validate(o => o.MaxBodyBytes > 0 && o.MaxFrameBytes > 0 && o.MaxQueuedFrames > 0 && o.MaxItemsPerRequest > 0, "Vault:Limits values must be positive.")
+            .Validate(o => o.MessagesPerSecond > 0 && o.MessageBurst >= 1 && o.MaxConnectionsPerKey > 0 && o.MaxConnectionsPerAddress > 0,
+                "Vault:Limits: MessagesPerSecond and the connection limits must be positive, MessageBurst at least 1.")
+            .Validate(o => o.RequestsPerSecondPerAddress >= 0 && o.RequestBurstPerAddress >= 1, "Vault:Limits: RequestsPerSecondPerAddress must be 0 (off) or more, RequestBurstPerAddress at least 1.")
             .ValidateOnStart();
         services.AddOptions<SocketOptions>().Bind(configuration.GetSection(SocketOptions.Section))
             .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.KeepAliveTimeout > TimeSpan.Zero && o.CloseTimeout > TimeSpan.Zero && o.FeedRenewInterval > TimeSpan.Zero,
@@ -44,6 +50,13 @@ public static class GatewayHostingExtensions
         services.AddSingleton<ProjectDirectory>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<RequestAuthenticator>();
+        services.AddSingleton<ConnectionLimiter>();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(RequestPartition);
+            limiter.OnRejected = (rejected, _) => new ValueTask(ErrorResponses.WriteAsync(
+                rejected.HttpContext, StatusCodes.Status429TooManyRequests, ErrorCodes.RequestRate, "Too many requests from this address; retry in a moment."));
+        });
         services.AddSingleton<ObjectFeeds>();
         services.AddHostedService<FeedRenewalService>();
         services.AddSingleton<VaultriceSocketEndpoint>();
@@ -65,6 +78,26 @@ public static class GatewayHostingExtensions
             kestrel.AddServerHeader = false;
         });
         return builder;
+    }
+
+    /// <summary>One token bucket per client address; health probes are never limited.</summary>
+    private static RateLimitPartition<string> RequestPartition(HttpContext context)
+    {
+        var limits = context.RequestServices.GetRequiredService<IOptions<LimitOptions>>().Value;
+        if (limits.RequestsPerSecondPerAddress <= 0 || context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
+        {
+            return RateLimitPartition.GetNoLimiter("unlimited");
+        }
+
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        return RateLimitPartition.GetTokenBucketLimiter(address, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limits.RequestBurstPerAddress,
+            TokensPerPeriod = Math.Max(1, (int)Math.Ceiling(limits.RequestsPerSecondPerAddress / 10)),
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
     }
 
     private static bool IdSignatureKeysAreValid(ClassOptions options)
@@ -94,6 +127,7 @@ public static class GatewayHostingExtensions
     {
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseMiddleware<ProjectCorsMiddleware>();
+        app.UseRateLimiter();
         app.UseWebSockets();
         app.MapGet("/health/live", () => Results.Text("ok"));
         app.MapGet("/health/ready", (GatewayReadiness readiness) =>

@@ -70,7 +70,7 @@ public sealed class AuthOptions
     public TimeSpan KeyRingRefresh { get; set; } = TimeSpan.FromMinutes(1);
 }
 
-/// <summary>Size limits, bound from <c>Vault:Limits</c>.</summary>
+/// <summary>Size, rate and connection limits, bound from <c>Vault:Limits</c>.</summary>
 public sealed class LimitOptions
 {
     public const string Section = "Vault:Limits";
@@ -83,6 +83,24 @@ public sealed class LimitOptions
     public int MaxQueuedFrames { get; set; } = 10_000;
 
     public int MaxItemsPerRequest { get; set; } = 1000;
+
+    /// <summary>Frames (messages, presence, resume) a socket may send per second, sustained; pings are not counted.</summary>
+    public double MessagesPerSecond { get; set; } = 100;
+
+    /// <summary>How many frames a socket may send at once above its sustained rate.</summary>
+    public double MessageBurst { get; set; } = 200;
+
+    /// <summary>Sockets one API key may hold on one gateway.</summary>
+    public int MaxConnectionsPerKey { get; set; } = 50_000;
+
+    /// <summary>Sockets one client address may hold on one gateway (room for 19,000 from one load-test address).</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 25_000;
+
+    /// <summary>HTTP requests per second from one client address, sustained; 0 turns the limit off.</summary>
+    public double RequestsPerSecondPerAddress { get; set; } = 5_000;
+
+    /// <summary>HTTP requests one client address may send at once above its sustained rate.</summary>
+    public int RequestBurstPerAddress { get; set; } = 10_000;
 }
 
 /// <summary>Socket settings, bound from <c>Vault:WebSockets</c>.</summary>

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using OrleansVault.Errors;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Diagnostics;
+using OrleansVault.Gateway.Limits;
 using OrleansVault.Gateway.Options;
 using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Objects;
@@ -18,6 +19,7 @@ public sealed class VaultriceSocketEndpoint(
     RequestAuthenticator auth,
     IClusterClient client,
     ObjectFeeds feeds,
+    ConnectionLimiter connectionLimiter,
     IOptions<LimitOptions> limits,
     IOptions<SocketOptions> socketOptions,
     TimeProvider time,
@@ -55,6 +57,29 @@ public sealed class VaultriceSocketEndpoint(
             KeepAliveInterval = socketOptions.Value.KeepAliveInterval,
             KeepAliveTimeout = socketOptions.Value.KeepAliveTimeout,
         });
+
+        // Over a connection limit the socket is accepted and closed at once with TierLimitExceeded: the SDK then stops
+        // retrying, where a refused handshake would make it try again and again.
+        var clientAddress = context.Connection.RemoteIpAddress?.ToString();
+        if (connectionLimiter.TryAcquire(address.ProjectId, caller.KeyId, clientAddress) is { } overLimit)
+        {
+            GatewayLog.ConnectionLimit(logger, address.ProjectId, caller.KeyId);
+            await CloseForLimitAsync(webSocket, overLimit);
+            return;
+        }
+
+        try
+        {
+            await ServeAsync(context, webSocket, address, caller);
+        }
+        finally
+        {
+            connectionLimiter.Release(address.ProjectId, caller.KeyId, clientAddress);
+        }
+    }
+
+    private async Task ServeAsync(HttpContext context, WebSocket webSocket, ObjectAddress address, Caller caller)
+    {
         var socket = new VaultSocket(webSocket, NewConnectionId(), caller.KeyId, address.GrainKey, limits.Value.MaxQueuedFrames);
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var grain = client.GetGrain<ISharedObjectGrain>(address.GrainKey);
@@ -101,9 +126,23 @@ public sealed class VaultriceSocketEndpoint(
         }
     }
 
+    private async Task CloseForLimitAsync(WebSocket webSocket, string reason)
+    {
+        using var timeout = new CancellationTokenSource(socketOptions.Value.CloseTimeout);
+        try
+        {
+            await webSocket.CloseAsync(LimitCloseStatus, TierLimit + reason, timeout.Token);
+        }
+        catch (Exception error) when (error is OperationCanceledException or WebSocketException)
+        {
+            // The client went away first.
+        }
+    }
+
     private async Task ReceiveLoopAsync(WebSocket webSocket, VaultSocket socket, ISharedObjectGrain grain, CancellationToken cancellationToken)
     {
         var maxFrame = limits.Value.MaxFrameBytes;
+        var rate = new RateBucket(limits.Value.MessagesPerSecond, limits.Value.MessageBurst, time);
         var buffer = new ArrayBufferWriter<byte>(4096);
         while (webSocket.State == WebSocketState.Open)
         {
@@ -128,6 +167,14 @@ public sealed class VaultriceSocketEndpoint(
                 }
             }
             while (!result.EndOfMessage);
+
+            if (!rate.TryTake())
+            {
+                // A flood: close for good (the SDK does not reconnect after TierLimitExceeded); nothing of this frame is applied.
+                GatewayLog.MessageRateLimit(logger, socket.ConnectionId);
+                socket.Close(LimitCloseStatus, $"{TierLimit}more than {limits.Value.MessagesPerSecond} frames per second");
+                return;
+            }
 
             if (tooLarge)
             {
@@ -309,6 +356,9 @@ public sealed class VaultriceSocketEndpoint(
         }
     }
 
+    /// <summary>Closes for a limit: the reason starts with <see cref="TierLimit"/>, which tells the SDK not to reconnect.</summary>
+    private const WebSocketCloseStatus LimitCloseStatus = (WebSocketCloseStatus)4029;
+    private const string TierLimit = "TierLimitExceeded: ";
     private static readonly byte[] Pong = VaultriceJson.ControlFrame("pong");
     private static readonly byte[] Unavailable = VaultriceJson.ControlFrame("error", payload: ErrorResponses.UnavailableMessage);
     private static readonly byte[] InvalidResume = VaultriceJson.ControlFrame("error", payload: "Invalid resume token");

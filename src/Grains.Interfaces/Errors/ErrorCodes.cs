@@ -17,6 +17,8 @@ public static class ErrorCodes
 
     public const string BodyMalformed = "validationError.body.malformed";
     public const string BodyTooLarge = "limitError.body.tooLarge";
+    public const string RequestRate = "limitError.requests.retry";
+    public const string ObjectTooLarge = "limitError.object.tooLarge";
     public const string FrameTooLarge = "limitError.frame.tooLarge";
     public const string ValueTooLarge = "limitError.value.tooLarge";
     public const string ClassInvalid = "validationError.class.invalid";

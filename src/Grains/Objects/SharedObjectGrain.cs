@@ -135,6 +135,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         }
 
         CheckUpdatedAt(existing, command.ExpectedUpdatedAt);
+        CheckObjectSize([(command.Key, command.ValueJson)], now);
         var item = NewItem(existing, command.ValueJson, command.TtlMs, command.KeyVersion, now);
         State.Items[command.Key] = item;
         await CommitAsync([SetEvent(command.Key, item)]);
@@ -149,6 +150,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
             Validate(command);
         }
 
+        CheckObjectSize([.. commands.Select(c => (c.Key, c.ValueJson))], now);
         var result = new Dictionary<string, ItemView>(StringComparer.Ordinal);
         var events = new List<ObjectEvent>(commands.Count);
         foreach (var command in commands)
@@ -181,6 +183,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         CheckUpdatedAt(existing, command.ExpectedUpdatedAt);
         var value = AtomicOperations.Apply(command.Operation, existing?.ValueJson, command.ArgumentJson);
         CheckSize(value);
+        CheckObjectSize([(command.Key, value)], now);
         var item = NewItem(existing, value, command.TtlMs, keyVersion: null, now);
         State.Items[command.Key] = item;
         await CommitAsync([SetEvent(command.Key, item)]);
@@ -312,6 +315,25 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         if (Encoding.UTF8.GetByteCount(valueJson) > _policy.MaxValueBytes)
         {
             throw VaultException.TooLarge(ErrorCodes.ValueTooLarge, $"A value may be at most {_policy.MaxValueBytes} bytes.");
+        }
+    }
+
+    /// <summary>Refuses a write that would make the object's live items (keys and JSON values, in characters) exceed the limit.</summary>
+    private void CheckObjectSize(IReadOnlyList<(string Key, string ValueJson)> writes, long now)
+    {
+        var written = writes.Select(w => w.Key).ToHashSet(StringComparer.Ordinal);
+        long total = writes.Sum(w => (long)w.Key.Length + w.ValueJson.Length);
+        foreach (var (key, item) in State.Items)
+        {
+            if (item.ExpiresAt > now && !written.Contains(key))
+            {
+                total += key.Length + item.ValueJson.Length;
+            }
+        }
+
+        if (total > _options.MaxObjectBytes)
+        {
+            throw VaultException.TooLarge(ErrorCodes.ObjectTooLarge, $"An object may hold at most {_options.MaxObjectBytes} characters of keys and values; this write would exceed that.");
         }
     }
 

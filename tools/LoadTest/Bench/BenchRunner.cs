@@ -41,6 +41,10 @@ public static class BenchRunner
                 ["Vault__Bootstrap__ApiSecret"] = secret,
                 ["Vault__Silo__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
                 ["Vault__Silo__GatewayPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+
+                // A key for this run only (no key file left behind); the load comes from one address, so its rate is not limited.
+                ["Vault__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+                ["Vault__Limits__RequestsPerSecondPerAddress"] = "0",
             }, "/health/ready", dataDirectory, cancellationToken);
             await using var baselines = await ServerProcess.StartAsync(baselinesDll, new Dictionary<string, string>(), "/health", null, cancellationToken);
 

@@ -1,0 +1,180 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json;
+
+namespace OrleansVault.IntegrationTests;
+
+public sealed class LimitTests
+{
+    [Fact]
+    public async Task A_flooding_socket_is_closed_with_tier_limit_exceeded_and_everyone_else_is_still_served()
+    {
+        await using var factory = new GatewayFactory(settings: new Dictionary<string, string?>
+        {
+            ["Vault:Limits:MessagesPerSecond"] = "5",
+            ["Vault:Limits:MessageBurst"] = "10",
+        });
+        try
+        {
+            var id = "flood-" + Guid.NewGuid().ToString("N");
+            using var listener = await factory.ConnectAsync("c", id, factory.BasicHeader);
+            var listenerFrames = new FrameReader(listener);
+            await listenerFrames.NextAsync();
+            using var flooder = await factory.ConnectAsync("c", id, factory.BasicHeader);
+            var flooderFrames = new FrameReader(flooder);
+            await flooderFrames.NextAsync();
+
+            for (var i = 0; i < 500 && flooder.State == WebSocketState.Open; i++)
+            {
+                try
+                {
+                    await flooderFrames.SendAsync(new { @event = "message", payload = new { i } });
+                }
+                catch (WebSocketException)
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal((WebSocketCloseStatus)4029, await flooderFrames.ClosedAsync());
+            Assert.StartsWith("TierLimitExceeded", flooder.CloseStatusDescription, StringComparison.Ordinal);
+
+            // The others carry on: a message from the HTTP side reaches the listener after at most the burst of flood messages.
+            using var client = factory.Client(factory.BasicHeader);
+            Assert.True((await HttpApiTests.PostAsync(client, $"/project/{GatewayFactory.ProjectId}/message/c/{id}", "{\"marker\":true}")).IsSuccessStatusCode);
+            var flood = 0;
+            while (true)
+            {
+                var frame = await listenerFrames.NextEventAsync("message");
+                if (frame.GetProperty("payload").TryGetProperty("marker", out _))
+                {
+                    break;
+                }
+
+                flood++;
+            }
+
+            Assert.InRange(flood, 1, 11);
+        }
+        finally
+        {
+            factory.DeleteData();
+        }
+    }
+
+    [Fact]
+    public async Task Sockets_over_the_per_key_limit_are_closed_with_tier_limit_exceeded_and_a_freed_slot_is_reused()
+    {
+        await using var factory = new GatewayFactory(settings: new Dictionary<string, string?> { ["Vault:Limits:MaxConnectionsPerKey"] = "2" });
+        try
+        {
+            var id = "conn-" + Guid.NewGuid().ToString("N");
+            var first = await factory.ConnectAsync("c", id, factory.BasicHeader);
+            await new FrameReader(first).NextAsync();
+            using var second = await factory.ConnectAsync("c", id, factory.BasicHeader);
+            await new FrameReader(second).NextAsync();
+
+            using var third = await factory.ConnectAsync("c", id, factory.BasicHeader);
+            Assert.Equal((WebSocketCloseStatus)4029, await new FrameReader(third).ClosedAsync());
+            Assert.Contains("TierLimitExceeded", third.CloseStatusDescription, StringComparison.Ordinal);
+
+            await first.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+            first.Dispose();
+            await Wait.UntilAsync(
+                async () =>
+                {
+                    using var next = await factory.ConnectAsync("c", id, factory.BasicHeader);
+                    try
+                    {
+                        await new FrameReader(next).NextAsync();
+                    }
+                    catch (WebSocketClosedException)
+                    {
+                        // Still full: the closed socket's slot is freed once its clean-up ran.
+                        return false;
+                    }
+
+                    await next.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    return true;
+                },
+                "a freed connection slot");
+        }
+        finally
+        {
+            factory.DeleteData();
+        }
+    }
+
+    [Fact]
+    public async Task Requests_over_the_address_rate_get_429_with_retry_and_health_is_never_limited()
+    {
+        await using var factory = new GatewayFactory(settings: new Dictionary<string, string?>
+        {
+            ["Vault:Limits:RequestsPerSecondPerAddress"] = "0.5",
+            ["Vault:Limits:RequestBurstPerAddress"] = "3",
+        });
+        try
+        {
+            using var client = factory.Client(factory.BasicHeader);
+            var path = $"/project/{GatewayFactory.ProjectId}/cache/c/rate/k";
+            var statuses = new List<HttpStatusCode>();
+            HttpResponseMessage? limited = null;
+            for (var i = 0; i < 10; i++)
+            {
+                var response = await client.GetAsync(path);
+                statuses.Add(response.StatusCode);
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    limited = response;
+                }
+            }
+
+            Assert.NotNull(limited);
+            Assert.True(statuses.Count(s => s == HttpStatusCode.TooManyRequests) >= 6, string.Join(",", statuses));
+            using var body = JsonDocument.Parse(await limited!.Content.ReadAsStringAsync());
+            Assert.Equal("limitError.requests.retry", body.RootElement.GetProperty("cause").GetProperty("code").GetString());
+            Assert.Contains("retry", body.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+            }
+        }
+        finally
+        {
+            factory.DeleteData();
+        }
+    }
+
+    [Fact]
+    public async Task A_write_that_would_make_an_object_too_large_is_413_and_changes_nothing()
+    {
+        await using var factory = new GatewayFactory(settings: new Dictionary<string, string?> { ["Vault:Objects:MaxObjectBytes"] = "2048" });
+        try
+        {
+            using var client = factory.Client(factory.BasicHeader);
+            var root = $"/project/{GatewayFactory.ProjectId}/cache/c/big-{Guid.NewGuid():N}";
+            var chunk = new string('x', 600);
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await HttpApiTests.PostAsync(client, $"{root}/k{i}", $"{{\"value\":\"{chunk}\"}}")).StatusCode);
+            }
+
+            var refused = await HttpApiTests.PostAsync(client, $"{root}/k3", $"{{\"value\":\"{chunk}\"}}");
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+            using (var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
+            {
+                Assert.Equal("limitError.object.tooLarge", body.RootElement.GetProperty("cause").GetProperty("code").GetString());
+            }
+
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"{root}/k3")).StatusCode);
+
+            // Replacing an item counts its new size only, so a same-size rewrite still fits.
+            Assert.Equal(HttpStatusCode.OK, (await HttpApiTests.PostAsync(client, $"{root}/k0", $"{{\"value\":\"{chunk}\"}}")).StatusCode);
+        }
+        finally
+        {
+            factory.DeleteData();
+        }
+    }
+}
