@@ -6,6 +6,8 @@ using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using OrleansVault.Grains.Objects;
+using OrleansVault.Grains.Audit;
+using OrleansVault.Hosting.Audit;
 using OrleansVault.Hosting.Encryption;
 using OrleansVault.Hosting.Persistence;
 
@@ -38,6 +40,7 @@ public static class VaultSiloHostingExtensions
             sp.GetRequiredService<Serializer>(),
             sp.GetRequiredService<StateProtector>(),
             sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
+        services.AddSingleton<IAuditStore>(sp => new SqliteAuditStore(sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.ConnectionString));
         services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
         return silo;
     }

@@ -89,8 +89,12 @@ public sealed class RequestAuthenticator(ProjectDirectory projects, KeyRingCache
         var project = await projects.GetAsync(projectId);
         var key = project?.FindKey(keyId);
 
-        // Hash even when the key is unknown, so timing does not tell which keys exist.
-        var matches = SecretHasher.Matches(material.Pepper, secret, key?.SecretHash ?? new byte[32]);
+        // Hash even when the key is unknown, so timing does not tell which keys exist; every active secret is compared.
+        var matches = false;
+        foreach (var hash in key?.SecretHashes ?? [new byte[32]])
+        {
+            matches |= SecretHasher.Matches(material.Pepper, secret, hash);
+        }
         if (project is null || key is null || !matches)
         {
             throw invalid;
@@ -102,6 +106,26 @@ public sealed class RequestAuthenticator(ProjectDirectory projects, KeyRingCache
         }
 
         return (project, key);
+    }
+
+    /// <summary>The key id of a Basic header, for audit records; null when it is not readable Basic. The secret is never returned.</summary>
+    public static string? BasicKeyId(string header)
+    {
+        if (!TryScheme(header, "Basic", out var encoded))
+        {
+            return null;
+        }
+
+        try
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+            return colon is > 0 and <= 128 ? decoded[..colon] : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     private static bool TryScheme(string header, string scheme, out string value)

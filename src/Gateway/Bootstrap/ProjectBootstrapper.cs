@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Diagnostics;
 using OrleansVault.Gateway.Options;
@@ -21,6 +22,7 @@ public sealed class ProjectBootstrapper(
     IOptions<BootstrapOptions> bootstrap,
     IConfiguration configuration,
     GatewayReadiness readiness,
+    AuditTrail audit,
     TimeProvider time,
     ILogger<ProjectBootstrapper> logger) : IHostedService
 {
@@ -53,6 +55,7 @@ public sealed class ProjectBootstrapper(
             if (await project.GetClassPolicy(name) != wanted)
             {
                 projects.Update(await project.UpsertClass(wanted));
+                audit.Record(options.ProjectId!, null, "class.upsert", "ok", remoteAddress: null, name);
             }
         }
 
@@ -95,11 +98,21 @@ public sealed class ProjectBootstrapper(
     {
         var project = grains.GetGrain<IProjectGrain>(projectId);
         var existing = (await project.GetSnapshot())?.FindKey(keyId);
-        var record = new ApiKeyRecord(keyId, SecretHasher.Hash(pepper, secret), origins, Enabled: true, allowNonBrowser, existing?.CreatedAt ?? time.GetUtcNow().ToUnixTimeMilliseconds());
+        // A key disabled or given more secrets through the admin API stays so across restarts: configuration sets the
+        // primary secret, origins and the non-browser flag only.
+        var record = new ApiKeyRecord(
+            keyId,
+            SecretHasher.Hash(pepper, secret),
+            origins,
+            Enabled: existing?.Enabled ?? true,
+            allowNonBrowser,
+            existing?.CreatedAt ?? time.GetUtcNow().ToUnixTimeMilliseconds(),
+            existing?.ExtraSecrets);
         if (existing is null || !existing.SecretHash.AsSpan().SequenceEqual(record.SecretHash)
-            || !existing.AllowedOrigins.SequenceEqual(origins) || existing.AllowNonBrowser != allowNonBrowser || !existing.Enabled)
+            || !existing.AllowedOrigins.SequenceEqual(origins) || existing.AllowNonBrowser != allowNonBrowser)
         {
             projects.Update(await project.UpsertKey(record));
+            audit.Record(projectId, keyId, "key.upsert", "ok", remoteAddress: null, "bootstrap configuration");
         }
     }
 

@@ -39,6 +39,15 @@ public static partial class GatewayLog
     [LoggerMessage(EventId = 3025, Level = LogLevel.Warning, Message = "Socket {ConnectionId} was closed: over its frame rate")]
     public static partial void MessageRateLimit(ILogger logger, string connectionId);
 
+    [LoggerMessage(EventId = 3026, Level = LogLevel.Information, Message = "Socket {ConnectionId} was closed: its API key was disabled")]
+    public static partial void SocketKeyDisabled(ILogger logger, string connectionId);
+
+    [LoggerMessage(EventId = 3601, Level = LogLevel.Warning, Message = "Audit: {Count} events were dropped because too many were waiting to be written")]
+    public static partial void AuditDropped(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 3602, Level = LogLevel.Error, Message = "Audit: writing {Count} events of project {ProjectId} failed: {ErrorType}")]
+    public static partial void AuditWriteFailed(ILogger logger, string projectId, int count, string errorType);
+
     [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "Feed for {ObjectKey} failed: {ErrorType}")]
     public static partial void FeedFailed(ILogger logger, string objectKey, string errorType);
 

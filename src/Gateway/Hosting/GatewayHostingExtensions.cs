@@ -2,6 +2,8 @@ using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using OrleansVault.Errors;
 using OrleansVault.Gateway.Limits;
+using OrleansVault.Gateway.Admin;
+using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Bootstrap;
 using OrleansVault.Gateway.Options;
@@ -50,6 +52,11 @@ public static class GatewayHostingExtensions
         services.AddSingleton<ProjectDirectory>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<RequestAuthenticator>();
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section))
+            .Validate(o => string.IsNullOrEmpty(o.Token) || o.Token.Length >= 32, "Vault:Admin:Token must be at least 32 characters (or unset, which turns the admin API off).")
+            .ValidateOnStart();
+        services.AddSingleton<AdminServices>();
+        services.AddSingleton<AuditTrail>();
         services.AddSingleton<ConnectionLimiter>();
         services.AddRateLimiter(limiter =>
         {
@@ -58,13 +65,18 @@ public static class GatewayHostingExtensions
                 rejected.HttpContext, StatusCodes.Status429TooManyRequests, ErrorCodes.RequestRate, "Too many requests from this address; retry in a moment."));
         });
         services.AddSingleton<ObjectFeeds>();
-        services.AddHostedService<FeedRenewalService>();
         services.AddSingleton<VaultriceSocketEndpoint>();
         services.AddSingleton<GatewayReadiness>();
 
         // Embedded mode: the gateway co-hosts a silo. The bootstrapper is added after it so it starts once the silo runs.
         builder.UseOrleans(silo => silo.AddVaultSilo(configuration));
         services.AddHostedService<ProjectBootstrapper>();
+
+        // Registered after the silo, so they stop before it (hosted services stop in reverse order) and the audit trail's
+        // last flush still reaches the grains.
+        services.AddHostedService(sp => sp.GetRequiredService<AuditTrail>());
+        services.AddHostedService<FeedRenewalService>();
+        services.AddHostedService<DisabledKeyWatcher>();
 
         // Request logging would write URLs, and socket credentials ride in query strings (WIRE.md 1.8).
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
@@ -133,6 +145,7 @@ public static class GatewayHostingExtensions
         app.MapGet("/health/ready", (GatewayReadiness readiness) =>
             readiness.IsReady ? Results.Text("ready") : Results.Text("starting", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapVaultriceApi();
+        app.MapAdminApi();
         VaultriceSocketEndpoint.Map(app);
         return app;
     }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Diagnostics;
 using OrleansVault.Errors;
+using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Diagnostics;
+using OrleansVault.Objects;
 
 namespace OrleansVault.Gateway.Vaultrice;
 
@@ -27,6 +29,13 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         }
         catch (VaultException error)
         {
+            if (error.Kind == VaultErrorKind.Forbidden && context.Request.RouteValues["projectId"] is string projectId && Names.IsValidProjectId(projectId)
+                && !context.Request.Path.Value!.EndsWith("/auth/token", StringComparison.Ordinal))
+            {
+                // Origin, object-ID signature and disabled-key refusals go to the project's audit log (token refusals are recorded where tokens are minted).
+                context.RequestServices.GetRequiredService<AuditTrail>().Record(projectId, null, "request", "refused", context.Connection.RemoteIpAddress?.ToString(), error.Code);
+            }
+
             await ErrorResponses.WriteAsync(context, error);
         }
         catch (BadHttpRequestException error)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using OrleansVault.Errors;
+using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Options;
 using OrleansVault.Grains.Objects;
@@ -33,18 +34,31 @@ public static class VaultriceHttpApi
         return app;
     }
 
-    private static async Task MintToken(HttpContext context, string projectId, RequestAuthenticator auth, TokenService tokens)
+    private static async Task MintToken(HttpContext context, string projectId, RequestAuthenticator auth, TokenService tokens, AuditTrail audit)
     {
         var header = context.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        var origin = Origin(context);
+        var address = context.Connection.RemoteIpAddress?.ToString();
+        string token;
+        try
         {
-            throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.CredentialsMissing, "Mint tokens with Basic API key and secret.");
+            if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.CredentialsMissing, "Mint tokens with Basic API key and secret.");
+            }
+
+            var (_, key) = await auth.VerifyBasicAsync(projectId, header["Basic ".Length..].Trim());
+            OriginPolicy.Enforce(key, origin);
+            token = await tokens.MintAsync(projectId, key.KeyId, origin);
+            audit.Record(projectId, key.KeyId, "token.mint", "ok", address, origin);
+        }
+        catch (VaultException error) when (Names.IsValidProjectId(projectId))
+        {
+            // The key id (never the secret) of the attempt, for the record.
+            audit.Record(projectId, RequestAuthenticator.BasicKeyId(header), "token.mint", "refused", address, error.Code);
+            throw;
         }
 
-        var origin = Origin(context);
-        var (_, key) = await auth.VerifyBasicAsync(projectId, header["Basic ".Length..].Trim());
-        OriginPolicy.Enforce(key, origin);
-        var token = await tokens.MintAsync(projectId, key.KeyId, origin);
         context.Response.Headers.CacheControl = "no-store";
         context.Response.ContentType = "text/plain";
         await context.Response.WriteAsync(token, context.RequestAborted);

@@ -35,6 +35,9 @@ public sealed class VaultriceSocketEndpoint(
     /// <summary>How many sockets this gateway holds.</summary>
     public int Count => _local.Count;
 
+    /// <summary>The sockets open on this gateway (a resumed socket is listed under both ids, so once per socket here).</summary>
+    public IEnumerable<VaultSocket> OpenSockets => _local.Values.Distinct();
+
     public async Task HandleAsync(HttpContext context, string projectId, string cls, string id)
     {
         // Everything is checked before the upgrade, so a refused client gets a status and a JSON body.

@@ -18,6 +18,11 @@ public static class ErrorCodes
     public const string BodyMalformed = "validationError.body.malformed";
     public const string BodyTooLarge = "limitError.body.tooLarge";
     public const string RequestRate = "limitError.requests.retry";
+    public const string SecretLimit = "conflictError.secret.limit";
+    public const string SecretNotFound = "notFoundError.secret.missing";
+    public const string KeyNotFound = "notFoundError.key.missing";
+    public const string AdminDisabled = "notFoundError.admin.disabled";
+    public const string AdminUnauthorized = "authenticationError.admin.invalid";
     public const string ObjectTooLarge = "limitError.object.tooLarge";
     public const string FrameTooLarge = "limitError.frame.tooLarge";
     public const string ValueTooLarge = "limitError.value.tooLarge";

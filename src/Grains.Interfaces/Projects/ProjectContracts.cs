@@ -1,6 +1,17 @@
 namespace OrleansVault.Projects;
 
-/// <summary>An API key of a project. The secret itself is never stored: only its HMAC under the cluster pepper.</summary>
+/// <summary>An additional secret of an API key (for rotation without downtime): its id, HMAC and creation time.</summary>
+[GenerateSerializer]
+[Alias("ov.ApiSecretRecord")]
+public sealed record ApiSecretRecord(
+    [property: Id(0)] string SecretId,
+    [property: Id(1)] byte[] Hash,
+    [property: Id(2)] long CreatedAt);
+
+/// <summary>
+/// An API key of a project. Secrets are never stored: only their HMAC under the cluster pepper. <see cref="SecretHash"/>
+/// is the primary secret (id <see cref="PrimarySecretId"/>); <see cref="ExtraSecrets"/> are further active ones.
+/// </summary>
 [GenerateSerializer]
 [Alias("ov.ApiKeyRecord")]
 public sealed record ApiKeyRecord(
@@ -9,7 +20,17 @@ public sealed record ApiKeyRecord(
     [property: Id(2)] IReadOnlyList<string> AllowedOrigins,
     [property: Id(3)] bool Enabled,
     [property: Id(4)] bool AllowNonBrowser,
-    [property: Id(5)] long CreatedAt);
+    [property: Id(5)] long CreatedAt,
+    [property: Id(6)] IReadOnlyList<ApiSecretRecord>? ExtraSecrets = null)
+{
+    public const string PrimarySecretId = "primary";
+
+    /// <summary>The most secrets one key may have active at once.</summary>
+    public const int MaxSecrets = 5;
+
+    /// <summary>Every active secret's hash, the primary first.</summary>
+    public IEnumerable<byte[]> SecretHashes => [SecretHash, .. (ExtraSecrets ?? []).Select(s => s.Hash)];
+}
 
 /// <summary>
 /// A public key that verifies object-ID signatures of a class (ECDSA P-256, SHA-256). <see cref="PublicKey"/> is the
@@ -84,6 +105,42 @@ public interface IProjectGrain : IGrainWithStringKey
 
     [Alias("GetClassPolicy")]
     Task<ClassPolicy> GetClassPolicy(string className);
+
+    /// <summary>Enables or disables a key; a disabled key's tokens and sockets stop working on every gateway within seconds.</summary>
+    [Alias("SetKeyEnabled")]
+    Task<ProjectSnapshot> SetKeyEnabled(string keyId, bool enabled);
+
+    /// <summary>Adds a secret to a key (at most <see cref="ApiKeyRecord.MaxSecrets"/>).</summary>
+    [Alias("AddSecret")]
+    Task<ProjectSnapshot> AddSecret(string keyId, ApiSecretRecord secret);
+
+    /// <summary>Removes one secret of a key; the last one cannot be removed (disable the key instead).</summary>
+    [Alias("RemoveSecret")]
+    Task<ProjectSnapshot> RemoveSecret(string keyId, string secretId);
+}
+
+/// <summary>One audit record: who did what to which project, from where, and how it ended. Never a secret, token or value.</summary>
+[GenerateSerializer]
+[Alias("ov.AuditEvent")]
+public sealed record AuditEvent(
+    [property: Id(0)] long At,
+    [property: Id(1)] string ProjectId,
+    [property: Id(2)] string? KeyId,
+    [property: Id(3)] string Action,
+    [property: Id(4)] string Outcome,
+    [property: Id(5)] string? RemoteAddress,
+    [property: Id(6)] string? Detail);
+
+/// <summary>A project's append-only audit log. Key: the project id.</summary>
+[Alias("ov.IAuditGrain")]
+public interface IAuditGrain : IGrainWithStringKey
+{
+    [Alias("Append")]
+    Task Append(IReadOnlyList<AuditEvent> events);
+
+    /// <summary>Events at or after <paramref name="since"/> (ms), oldest first, at most <paramref name="limit"/>.</summary>
+    [Alias("Query")]
+    Task<IReadOnlyList<AuditEvent>> Query(long since, int limit);
 }
 
 /// <summary>One ES256 signing key of the cluster's token key ring.</summary>

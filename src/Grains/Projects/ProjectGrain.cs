@@ -1,3 +1,4 @@
+using OrleansVault.Errors;
 using OrleansVault.Projects;
 
 namespace OrleansVault.Grains.Projects;
@@ -58,6 +59,68 @@ public sealed class ProjectGrain(
         var policy = state.State.Classes.FirstOrDefault(c => string.Equals(c.Name, className, StringComparison.Ordinal))
             ?? ClassPolicy.Default(className);
         return Task.FromResult(policy);
+    }
+
+    public async Task<ProjectSnapshot> SetKeyEnabled(string keyId, bool enabled)
+    {
+        var (index, key) = FindKey(keyId);
+        state.State.Keys[index] = key with { Enabled = enabled };
+        return await SaveAsync();
+    }
+
+    public async Task<ProjectSnapshot> AddSecret(string keyId, ApiSecretRecord secret)
+    {
+        var (index, key) = FindKey(keyId);
+        var extra = key.ExtraSecrets ?? [];
+        if (extra.Count + 1 >= ApiKeyRecord.MaxSecrets)
+        {
+            throw VaultException.Conflict(ErrorCodes.SecretLimit, $"A key has at most {ApiKeyRecord.MaxSecrets} active secrets; remove one first.");
+        }
+
+        if (secret.SecretId == ApiKeyRecord.PrimarySecretId || extra.Any(s => s.SecretId == secret.SecretId))
+        {
+            throw VaultException.Conflict(ErrorCodes.SecretLimit, "That secret id is taken.");
+        }
+
+        state.State.Keys[index] = key with { ExtraSecrets = [.. extra, secret] };
+        return await SaveAsync();
+    }
+
+    public async Task<ProjectSnapshot> RemoveSecret(string keyId, string secretId)
+    {
+        var (index, key) = FindKey(keyId);
+        var extra = key.ExtraSecrets ?? [];
+        ApiKeyRecord updated;
+        if (secretId == ApiKeyRecord.PrimarySecretId)
+        {
+            // The oldest extra secret becomes the primary one; with none left the key would lock itself out.
+            if (extra.Count == 0)
+            {
+                throw VaultException.Conflict(ErrorCodes.SecretLimit, "A key keeps at least one secret; disable the key instead.");
+            }
+
+            updated = key with { SecretHash = extra[0].Hash, ExtraSecrets = [.. extra.Skip(1)] };
+        }
+        else
+        {
+            if (!extra.Any(s => s.SecretId == secretId))
+            {
+                throw new VaultException(VaultErrorKind.NotFound, ErrorCodes.SecretNotFound, "The key has no secret with that id.");
+            }
+
+            updated = key with { ExtraSecrets = [.. extra.Where(s => s.SecretId != secretId)] };
+        }
+
+        state.State.Keys[index] = updated;
+        return await SaveAsync();
+    }
+
+    private (int Index, ApiKeyRecord Key) FindKey(string keyId)
+    {
+        var index = state.State.Keys.FindIndex(k => string.Equals(k.KeyId, keyId, StringComparison.Ordinal));
+        return index >= 0
+            ? (index, state.State.Keys[index])
+            : throw new VaultException(VaultErrorKind.NotFound, ErrorCodes.KeyNotFound, "The project has no such API key.");
     }
 
     private async Task<ProjectSnapshot> SaveAsync()
