@@ -79,7 +79,9 @@ const idSignatureKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
 const signedClassEnv = {
   Vault__Bootstrap__Classes__signed__RequireIdSignature: 'true',
   Vault__Bootstrap__Classes__signed__IdSignatureKeys__0__Version: '1',
-  Vault__Bootstrap__Classes__signed__IdSignatureKeys__0__PublicKey: idSignatureKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')
+  Vault__Bootstrap__Classes__signed__IdSignatureKeys__0__PublicKey: idSignatureKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+  // A class that requires end-to-end encryption (test/e2ee.test.mjs).
+  Vault__Bootstrap__Classes__sealed__RequireEndToEndEncryption: 'true'
 }
 
 async function main () {

@@ -51,7 +51,7 @@ public sealed class ProjectBootstrapper(
         foreach (var (name, policy) in options.Classes)
         {
             var keys = policy.IdSignatureKeys.Select(k => new IdSignatureKey(k.Version, ObjectIdSignatureVerifier.ParsePublicKey(k.PublicKey), k.Revoked)).ToList();
-            var wanted = new ClassPolicy(name, policy.DefaultTtlMs, policy.MaxValueBytes, policy.RequireIdSignature, keys.Count == 0 ? null : keys);
+            var wanted = new ClassPolicy(name, policy.DefaultTtlMs, policy.MaxValueBytes, policy.RequireIdSignature, keys.Count == 0 ? null : keys, policy.RequireEndToEndEncryption);
             if (await project.GetClassPolicy(name) != wanted)
             {
                 projects.Update(await project.UpsertClass(wanted));

@@ -35,6 +35,9 @@ public sealed class ClassOptions
     /// <summary>Whether every request for an object of this class must carry a signature of its id (Vaultrice SF2).</summary>
     public bool RequireIdSignature { get; set; }
 
+    /// <summary>Whether values, messages and presence data must arrive end-to-end encrypted (with a keyVersion); atomic operations are then refused.</summary>
+    public bool RequireEndToEndEncryption { get; set; }
+
     /// <summary>The public keys that verify object id signatures, by version (<c>…:IdSignatureKeys:0:Version</c>, <c>:PublicKey</c>, <c>:Revoked</c>).</summary>
     public List<IdSignatureKeyOptions> IdSignatureKeys { get; set; } = [];
 }

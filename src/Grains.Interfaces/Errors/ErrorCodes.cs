@@ -43,6 +43,8 @@ public static class ErrorCodes
     public const string KeyVersionInvalid = "validationError.keyVersion.invalid";
     public const string KeyVersionUnknown = "encryptionError.keyVersion.unknown";
     public const string EncryptedItem = "encryptionError.item.encrypted";
+    public const string EncryptionRequired = "encryptionError.required";
+    public const string AtomicInEncryptedClass = "encryptionError.atomic.refused";
 
     public const string UpdatedAtMismatch = "conflictError.updatedAt.mismatch";
     public const string KeyVersionMismatch = "conflictError.keyVersion.mismatch";

@@ -57,7 +57,8 @@ public sealed record ClassPolicy(
     [property: Id(1)] long DefaultTtlMs,
     [property: Id(2)] int MaxValueBytes,
     [property: Id(3)] bool RequireIdSignature = false,
-    [property: Id(4)] IReadOnlyList<IdSignatureKey>? IdSignatureKeys = null)
+    [property: Id(4)] IReadOnlyList<IdSignatureKey>? IdSignatureKeys = null,
+    [property: Id(5)] bool RequireEndToEndEncryption = false)
 {
     /// <summary>The version used when a request names none: the newest that is not revoked.</summary>
     public IdSignatureKey? CurrentIdSignatureKey =>
@@ -66,6 +67,7 @@ public sealed record ClassPolicy(
     public bool Equals(ClassPolicy? other) =>
         other is not null && Name == other.Name && DefaultTtlMs == other.DefaultTtlMs && MaxValueBytes == other.MaxValueBytes
         && RequireIdSignature == other.RequireIdSignature
+        && RequireEndToEndEncryption == other.RequireEndToEndEncryption
         && (IdSignatureKeys ?? []).SequenceEqual(other.IdSignatureKeys ?? []);
 
     public override int GetHashCode() => HashCode.Combine(Name, DefaultTtlMs, MaxValueBytes, RequireIdSignature);

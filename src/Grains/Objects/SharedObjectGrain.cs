@@ -174,6 +174,12 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         var now = Now;
         Names.EnsureKey(command.Key);
         ValidateTtl(command.TtlMs);
+        if (_policy.RequireEndToEndEncryption)
+        {
+            // The SDK sends atomic operations in plaintext; a class that promises end-to-end encryption must not accept them.
+            throw VaultException.Validation(ErrorCodes.AtomicInEncryptedClass, "This class requires end-to-end encryption; atomic operations would send values in plaintext and are refused.");
+        }
+
         var existing = LiveItem(command.Key, now);
         if (existing?.KeyVersion is not null)
         {
@@ -296,6 +302,11 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
 
     private void CheckKeyVersion(int? keyVersion)
     {
+        if (keyVersion is null && _policy.RequireEndToEndEncryption)
+        {
+            throw VaultException.Validation(ErrorCodes.EncryptionRequired, "This class requires end-to-end encryption: send values, messages and presence data encrypted, with their keyVersion.");
+        }
+
         if (keyVersion is { } version && !State.Encryption.Any(e => e.KeyVersion == version))
         {
             throw VaultException.Validation(ErrorCodes.KeyVersionUnknown, "This object has no encryption settings with that key version.");

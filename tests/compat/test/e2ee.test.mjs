@@ -3,7 +3,7 @@
 // holds ciphertext (read back raw by a client without the passphrase).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { cfg, connected, recorder, store, uid, waitFor } from '../lib/sdk.mjs'
+import { cfg, connected, describeError, recorder, rejection, store, uid, waitFor } from '../lib/sdk.mjs'
 import { basic, http } from '../lib/http.mjs'
 
 const passphrase = 'correct horse battery staple'
@@ -69,4 +69,27 @@ test('after a key rotation new values use the new version and old ones stay read
     const item = await rawItem(id, key)
     assert.ok(!String(item?.value).includes('plain') && !String(item?.value).includes('b-after'), `${key} is stored as ciphertext`)
   }
+})
+
+test('a class that requires end-to-end encryption takes encrypted writes only and refuses atomic operations', async () => {
+  const id = uid('sealed')
+  const a = store({ id, class: 'sealed', passphrase })
+  const b = store({ id, class: 'sealed', passphrase })
+  await a.getEncryptionSettings()
+  await b.getEncryptionSettings()
+  await a.setItem('k', { sealed: true })
+  assert.deepEqual((await b.getItem('k'))?.value, { sealed: true })
+  const messages = recorder(b, 'message')
+  await connected(b)
+  await a.send({ text: 'sealed-message' }, { transport: 'http' })
+  await waitFor(() => messages.find((m) => m?.text === 'sealed-message'), 5000, 'the encrypted message')
+
+  // Atomic operations travel in plaintext even with a passphrase: refused here.
+  const atomic = await rejection(a.incrementItem('counter', 1), 'incrementItem in an E2EE class')
+  assert.equal(atomic?.cause?.code, 'encryptionError.atomic.refused', describeError(atomic))
+
+  // A client without the passphrase cannot write plaintext into the class.
+  const plain = store({ id, class: 'sealed' })
+  const refused = await rejection(plain.setItem('plain', 'visible'), 'plaintext setItem in an E2EE class')
+  assert.equal(refused?.cause?.code, 'encryptionError.required', describeError(refused))
 })
