@@ -143,6 +143,49 @@ public sealed class AdminApiTests
     }
 
     [Fact]
+    public async Task A_secret_retired_through_the_admin_api_stays_retired_when_the_configuration_still_names_it()
+    {
+        var settings = new Dictionary<string, string?> { ["Vault:Admin:Token"] = AdminToken };
+        var first = new GatewayFactory(settings: settings);
+        string newSecret;
+        try
+        {
+            using var admin = Admin(first);
+            var keyPath = $"/admin/projects/{Project}/keys/{GatewayFactory.ApiKey}";
+            using var added = JsonDocument.Parse(await (await admin.PostAsync($"{keyPath}/secrets", null)).Content.ReadAsStringAsync());
+            newSecret = added.RootElement.GetProperty("secret").GetString()!;
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"{keyPath}/secrets/primary")).StatusCode);
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        // Same data, same bootstrap configuration (which still holds the retired secret).
+        await using var second = new GatewayFactory(first.DataDirectory, settings: settings);
+        try
+        {
+            var item = $"/project/{Project}/cache/c/retired/k";
+            using (var retired = second.Client(second.BasicHeader))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, (await retired.GetAsync(item)).StatusCode);
+            }
+
+            using (var current = second.Client(GatewayFactory.BasicFor(GatewayFactory.ApiKey, newSecret)))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, (await current.GetAsync(item)).StatusCode);
+            }
+
+            using var admin = Admin(second);
+            Assert.Contains("retired through the admin API", await admin.GetStringAsync($"/admin/projects/{Project}/audit?limit=1000"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            second.DeleteData();
+        }
+    }
+
+    [Fact]
     public async Task The_audit_table_refuses_updates_and_deletes()
     {
         await using var factory = new GatewayFactory(settings: new Dictionary<string, string?> { ["Vault:Admin:Token"] = AdminToken });

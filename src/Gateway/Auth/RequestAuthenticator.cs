@@ -57,10 +57,15 @@ public sealed class RequestAuthenticator(ProjectDirectory projects, KeyRingCache
     public async Task<Caller> AuthorizeObjectAsync(ObjectAddress address, string? authorization, string? origin, string? idSignature, string? idSignatureKeyVersion)
     {
         var caller = await AuthenticateAsync(address.ProjectId, authorization, origin);
-        var project = await projects.GetAsync(address.ProjectId);
-        var policy = project?.Classes.FirstOrDefault(c => string.Equals(c.Name, address.Class, StringComparison.Ordinal)) ?? ClassPolicy.Default(address.Class);
-        ObjectIdSignatureVerifier.Enforce(policy, address.ObjectId, idSignature, idSignatureKeyVersion);
+        ObjectIdSignatureVerifier.Enforce(await ClassPolicyAsync(address), address.ObjectId, idSignature, idSignatureKeyVersion);
         return caller;
+    }
+
+    /// <summary>The policy of the object's class, as this gateway caches the project configuration.</summary>
+    public async ValueTask<ClassPolicy> ClassPolicyAsync(ObjectAddress address)
+    {
+        var project = await projects.GetAsync(address.ProjectId);
+        return project?.Classes.FirstOrDefault(c => string.Equals(c.Name, address.Class, StringComparison.Ordinal)) ?? ClassPolicy.Default(address.Class);
     }
 
     /// <summary>Checks Basic credentials against the project's keys in constant time.</summary>

@@ -51,7 +51,7 @@ public sealed class ProjectBootstrapper(
         foreach (var (name, policy) in options.Classes)
         {
             var keys = policy.IdSignatureKeys.Select(k => new IdSignatureKey(k.Version, ObjectIdSignatureVerifier.ParsePublicKey(k.PublicKey), k.Revoked)).ToList();
-            var wanted = new ClassPolicy(name, policy.DefaultTtlMs, policy.MaxValueBytes, policy.RequireIdSignature, keys.Count == 0 ? null : keys, policy.RequireEndToEndEncryption);
+            var wanted = new ClassPolicy(name, policy.DefaultTtlMs, policy.MaxValueBytes, policy.RequireIdSignature, keys.Count == 0 ? null : keys, policy.RequireEndToEndEncryption, IdentityPolicyFrom(policy));
             if (await project.GetClassPolicy(name) != wanted)
             {
                 projects.Update(await project.UpsertClass(wanted));
@@ -98,18 +98,28 @@ public sealed class ProjectBootstrapper(
     {
         var project = grains.GetGrain<IProjectGrain>(projectId);
         var existing = (await project.GetSnapshot())?.FindKey(keyId);
-        // A key disabled or given more secrets through the admin API stays so across restarts: configuration sets the
-        // primary secret, origins and the non-browser flag only.
+
+        // A key disabled or given more secrets through the admin API stays so across restarts. The configured secret
+        // becomes the primary one only when it is not active already, and never when the admin API retired it.
+        var hash = SecretHasher.Hash(pepper, secret);
+        if (existing is not null && (existing.RetiredSecretHashes ?? []).Any(h => h.AsSpan().SequenceEqual(hash)))
+        {
+            GatewayLog.BootstrapSecretRetired(logger, projectId, keyId);
+            audit.Record(projectId, keyId, "key.upsert", "refused", remoteAddress: null, "the configured secret was retired through the admin API");
+            return;
+        }
+
+        var active = existing is not null && existing.SecretHashes.Any(h => h.AsSpan().SequenceEqual(hash));
         var record = new ApiKeyRecord(
             keyId,
-            SecretHasher.Hash(pepper, secret),
+            active ? existing!.SecretHash : hash,
             origins,
             Enabled: existing?.Enabled ?? true,
             allowNonBrowser,
             existing?.CreatedAt ?? time.GetUtcNow().ToUnixTimeMilliseconds(),
-            existing?.ExtraSecrets);
-        if (existing is null || !existing.SecretHash.AsSpan().SequenceEqual(record.SecretHash)
-            || !existing.AllowedOrigins.SequenceEqual(origins) || existing.AllowNonBrowser != allowNonBrowser)
+            existing?.ExtraSecrets,
+            existing?.RetiredSecretHashes);
+        if (existing is null || !active || !existing.AllowedOrigins.SequenceEqual(origins) || existing.AllowNonBrowser != allowNonBrowser)
         {
             projects.Update(await project.UpsertKey(record));
             audit.Record(projectId, keyId, "key.upsert", "ok", remoteAddress: null, "bootstrap configuration");
@@ -125,6 +135,43 @@ public sealed class ProjectBootstrapper(
         var grain = grains.GetGrain<ISharedObjectGrain>(new ObjectAddress(projectId, "_warmup_", "gateway").GrainKey);
         await grain.GetAll(prefix: null);
         await grain.GetPresence();
+    }
+
+    /// <summary>The class's identity verification from configuration (checked at start-up by <c>IdentityOptionsAreValid</c>).</summary>
+    public static IdentityPolicy? IdentityPolicyFrom(ClassOptions options) => options.IdentityMode switch
+    {
+        IdentityMode.UserIdSignature => new IdentityPolicy(IdentityMode.UserIdSignature, System.Text.Encoding.UTF8.GetBytes(options.UserIdSecret!), null, null, null, null),
+        IdentityMode.IdentityToken => new IdentityPolicy(IdentityMode.IdentityToken, null, IdentityKey(options.IdentityPublicKey!), options.IdentityAlgorithm, options.IdentityIssuer, options.IdentityAudience),
+        _ => null,
+    };
+
+    private static byte[] IdentityKey(string pem)
+    {
+        var text = pem.Trim();
+        if (TryEcdsa(text, out var spki))
+        {
+            return spki;
+        }
+
+        using var rsa = System.Security.Cryptography.RSA.Create();
+        rsa.ImportFromPem(text);
+        return rsa.ExportSubjectPublicKeyInfo();
+    }
+
+    private static bool TryEcdsa(string pem, out byte[] spki)
+    {
+        using var ecdsa = System.Security.Cryptography.ECDsa.Create();
+        try
+        {
+            ecdsa.ImportFromPem(pem);
+            spki = ecdsa.ExportSubjectPublicKeyInfo();
+            return true;
+        }
+        catch (Exception error) when (error is ArgumentException or System.Security.Cryptography.CryptographicException)
+        {
+            spki = [];
+            return false;
+        }
     }
 
     private static async Task WriteOwnerOnlyAsync(string path, string content, CancellationToken cancellationToken)

@@ -42,6 +42,9 @@ public static partial class GatewayLog
     [LoggerMessage(EventId = 3026, Level = LogLevel.Information, Message = "Socket {ConnectionId} was closed: its API key was disabled")]
     public static partial void SocketKeyDisabled(ILogger logger, string connectionId);
 
+    [LoggerMessage(EventId = 3603, Level = LogLevel.Error, Message = "Bootstrap: the configured secret of key {KeyId} in project {ProjectId} was retired through the admin API; it stays retired. Put an active secret into Vault:Bootstrap:ApiSecret.")]
+    public static partial void BootstrapSecretRetired(ILogger logger, string projectId, string keyId);
+
     [LoggerMessage(EventId = 3601, Level = LogLevel.Warning, Message = "Audit: {Count} events were dropped because too many were waiting to be written")]
     public static partial void AuditDropped(ILogger logger, long count);
 

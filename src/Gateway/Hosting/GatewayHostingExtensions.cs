@@ -1,16 +1,17 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using OrleansVault.Errors;
-using OrleansVault.Gateway.Limits;
 using OrleansVault.Gateway.Admin;
 using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Bootstrap;
+using OrleansVault.Gateway.Limits;
 using OrleansVault.Gateway.Options;
 using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Gateway.WebSockets;
 using OrleansVault.Hosting;
 using OrleansVault.Objects;
+using OrleansVault.Projects;
 
 namespace OrleansVault.Gateway.Hosting;
 
@@ -29,6 +30,8 @@ public static class GatewayHostingExtensions
             .Validate(o => o.Classes.Count == 0 || o.IsDeclared, "Vault:Bootstrap:Classes needs a declared Vault:Bootstrap project.")
             .Validate(o => o.Classes.All(c => Names.IsValidClass(c.Key) && c.Value.DefaultTtlMs > 0 && c.Value.MaxValueBytes is > 0 and <= 16 * 1024 * 1024),
                 "Vault:Bootstrap:Classes: names are 1-64 of A-Z a-z 0-9 _ -, DefaultTtlMs must be positive and MaxValueBytes between 1 and 16 MiB.")
+            .Validate(o => o.Classes.Values.All(IdentityOptionsAreValid),
+                "Vault:Bootstrap:Classes:*: IdentityMode UserIdSignature needs UserIdSecret (16+ characters); IdentityToken needs IdentityAlgorithm ES256 with a P-256 IdentityPublicKey (PEM) or RS256 with an RSA key of 2048+ bits.")
             .Validate(o => o.Classes.Values.All(c => IdSignatureKeysAreValid(c)),
                 "Vault:Bootstrap:Classes:*:IdSignatureKeys: each needs a distinct Version >= 0 and a PublicKey (PEM or base64 DER) of an ECDSA P-256 key; RequireIdSignature needs at least one key that is not revoked.")
             .ValidateOnStart();
@@ -110,6 +113,49 @@ public static class GatewayHostingExtensions
             QueueLimit = 0,
             AutoReplenishment = true,
         });
+    }
+
+    private static bool IdentityOptionsAreValid(ClassOptions options)
+    {
+        switch (options.IdentityMode)
+        {
+            case IdentityMode.None:
+                return true;
+            case IdentityMode.UserIdSignature:
+                return options.UserIdSecret is { Length: >= 16 };
+            case IdentityMode.IdentityToken:
+                if (string.IsNullOrWhiteSpace(options.IdentityPublicKey))
+                {
+                    return false;
+                }
+
+                try
+                {
+                    var spki = ProjectBootstrapper.IdentityPolicyFrom(options)!.PublicKey!;
+                    if (options.IdentityAlgorithm == "ES256")
+                    {
+                        using var ecdsa = System.Security.Cryptography.ECDsa.Create();
+                        ecdsa.ImportSubjectPublicKeyInfo(spki, out _);
+                        return ecdsa.KeySize == 256;
+                    }
+
+                    if (options.IdentityAlgorithm == "RS256")
+                    {
+                        using var rsa = System.Security.Cryptography.RSA.Create();
+                        rsa.ImportSubjectPublicKeyInfo(spki, out _);
+                        return rsa.KeySize >= 2048;
+                    }
+
+                    return false;
+                }
+                catch (Exception error) when (error is ArgumentException or System.Security.Cryptography.CryptographicException)
+                {
+                    return false;
+                }
+
+            default:
+                return false;
+        }
     }
 
     private static bool IdSignatureKeysAreValid(ClassOptions options)

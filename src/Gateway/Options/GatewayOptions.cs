@@ -38,6 +38,24 @@ public sealed class ClassOptions
     /// <summary>Whether values, messages and presence data must arrive end-to-end encrypted (with a keyVersion); atomic operations are then refused.</summary>
     public bool RequireEndToEndEncryption { get; set; }
 
+    /// <summary>How <c>join</c> and <c>send</c> prove who the user is: None, UserIdSignature or IdentityToken (WIRE 1.7).</summary>
+    public Projects.IdentityMode IdentityMode { get; set; }
+
+    /// <summary>UserIdSignature: the secret the app's backend signs user ids with (HMAC-SHA256 over the UTF-8 text; at least 16 characters).</summary>
+    public string? UserIdSecret { get; set; }
+
+    /// <summary>IdentityToken: the public key (PEM) that verifies identity tokens.</summary>
+    public string? IdentityPublicKey { get; set; }
+
+    /// <summary>IdentityToken: the one accepted algorithm, ES256 (P-256 key) or RS256 (RSA key of 2048 bits or more).</summary>
+    public string? IdentityAlgorithm { get; set; }
+
+    /// <summary>IdentityToken: the required issuer, if any.</summary>
+    public string? IdentityIssuer { get; set; }
+
+    /// <summary>IdentityToken: the required audience, if any.</summary>
+    public string? IdentityAudience { get; set; }
+
     /// <summary>The public keys that verify object id signatures, by version (<c>…:IdSignatureKeys:0:Version</c>, <c>:PublicKey</c>, <c>:Revoked</c>).</summary>
     public List<IdSignatureKeyOptions> IdSignatureKeys { get; set; } = [];
 }

@@ -212,6 +212,7 @@ public static class VaultriceHttpApi
             payload = document.RootElement.GetRawText();
         }
 
+        await IdentityVerifier.VerifyAsync(await auth.ClassPolicyAsync(Names.Address(projectId, cls, id)), payload, IdentityProof.FromHeaders(context.Request.Headers));
         await grain.SendMessage(new MessageCommand(payload, RequestBody.KeyVersionHeader(context), ExcludedConnectionId: null));
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }

@@ -41,6 +41,11 @@ public static class VaultriceJson
                 writer.WriteNumber("keyVersion", version);
             }
 
+            if (entry.VerifiedUserId is { } userId)
+            {
+                writer.WriteString("verifiedUserId", userId);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -98,6 +103,11 @@ public static class VaultriceJson
                     writer.WritePropertyName("payload");
                     writer.WriteRawValue(e.PayloadJson!, skipInputValidation: true);
                     WriteKeyVersion(writer, e.KeyVersion);
+                    if (e.VerifiedUserId is { } userId)
+                    {
+                        // Set only by a gateway that verified the joiner (WIRE 1.7): others can trust it, unlike payload fields.
+                        writer.WriteString("verifiedUserId", userId);
+                    }
                     break;
             }
 

@@ -212,11 +212,21 @@ public sealed class VaultriceSocketEndpoint(
                     socket.SendUrgent(Pong);
                     break;
                 case "message":
-                    await grain.SendMessage(new MessageCommand(Payload(root), KeyVersion(root), socket.ConnectionId));
+                {
+                    var payload = Payload(root);
+                    await VerifyIdentityAsync(socket, payload, root);
+                    await grain.SendMessage(new MessageCommand(payload, KeyVersion(root), socket.ConnectionId));
                     break;
+                }
+
                 case "presence:join":
-                    await grain.Join(socket.ConnectionId, Payload(root), KeyVersion(root));
+                {
+                    var payload = Payload(root);
+                    var userId = await VerifyIdentityAsync(socket, payload, root);
+                    await grain.Join(socket.ConnectionId, payload, KeyVersion(root), userId);
                     break;
+                }
+
                 case "presence:leave":
                     await grain.Leave(socket.ConnectionId);
                     break;
@@ -236,6 +246,13 @@ public sealed class VaultriceSocketEndpoint(
             GatewayLog.ClusterUnavailable(logger, error.GetType().Name);
             socket.Send(Unavailable);
         }
+    }
+
+    /// <summary>Checks the event's <c>auth</c> against the class's identity policy (WIRE 1.7); a failure is an error event and nothing is sent.</summary>
+    private async Task<string?> VerifyIdentityAsync(VaultSocket socket, string payload, JsonElement root)
+    {
+        var policy = await auth.ClassPolicyAsync(ObjectAddress.Parse(socket.ObjectKey));
+        return await IdentityVerifier.VerifyAsync(policy, payload, IdentityProof.FromSocketEvent(root));
     }
 
     private async Task ResumeAsync(JsonElement root, VaultSocket socket, ISharedObjectGrain grain)

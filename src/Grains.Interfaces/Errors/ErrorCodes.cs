@@ -19,6 +19,8 @@ public static class ErrorCodes
     public const string BodyTooLarge = "limitError.body.tooLarge";
     public const string RequestRate = "limitError.requests.retry";
     public const string SecretLimit = "conflictError.secret.limit";
+    public const string IdentityMissing = "authenticationError.identity.missing";
+    public const string IdentityInvalid = "authorizationError.identity.invalid";
     public const string SecretNotFound = "notFoundError.secret.missing";
     public const string KeyNotFound = "notFoundError.key.missing";
     public const string AdminDisabled = "notFoundError.admin.disabled";

@@ -47,8 +47,9 @@ public interface ISharedObjectGrain : IGrainWithStringKey
     [Alias("Attach")]
     Task<AttachResult> Attach(string connectionId, string owner);
 
+    /// <summary>Joins presence; <paramref name="verifiedUserId"/> is set only when the gateway verified the user's identity (WIRE 1.7).</summary>
     [Alias("Join")]
-    Task Join(string connectionId, string dataJson, int? keyVersion);
+    Task Join(string connectionId, string dataJson, int? keyVersion, string? verifiedUserId = null);
 
     [Alias("Leave")]
     Task Leave(string connectionId);

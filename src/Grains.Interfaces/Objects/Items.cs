@@ -57,7 +57,8 @@ public sealed record PresenceEntry(
     [property: Id(0)] string ConnectionId,
     [property: Id(1)] long JoinedAt,
     [property: Id(2)] string DataJson,
-    [property: Id(3)] int? KeyVersion);
+    [property: Id(3)] int? KeyVersion,
+    [property: Id(4)] string? VerifiedUserId = null);
 
 /// <summary>The end-to-end encryption settings of an object (salt is standard base64).</summary>
 [GenerateSerializer]

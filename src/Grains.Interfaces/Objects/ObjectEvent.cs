@@ -27,7 +27,8 @@ public sealed record ObjectEvent(
     [property: Id(5)] int? KeyVersion,
     [property: Id(6)] string? ConnectionId,
     [property: Id(7)] long JoinedAt,
-    [property: Id(8)] string? ExcludedConnectionId);
+    [property: Id(8)] string? ExcludedConnectionId,
+    [property: Id(9)] string? VerifiedUserId = null);
 
 /// <summary>The events of one grain operation, pushed as one batch so a clear of many keys costs one call per feed.</summary>
 [GenerateSerializer]

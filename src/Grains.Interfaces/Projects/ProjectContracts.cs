@@ -21,12 +21,16 @@ public sealed record ApiKeyRecord(
     [property: Id(3)] bool Enabled,
     [property: Id(4)] bool AllowNonBrowser,
     [property: Id(5)] long CreatedAt,
-    [property: Id(6)] IReadOnlyList<ApiSecretRecord>? ExtraSecrets = null)
+    [property: Id(6)] IReadOnlyList<ApiSecretRecord>? ExtraSecrets = null,
+    [property: Id(7)] IReadOnlyList<byte[]>? RetiredSecretHashes = null)
 {
     public const string PrimarySecretId = "primary";
 
     /// <summary>The most secrets one key may have active at once.</summary>
     public const int MaxSecrets = 5;
+
+    /// <summary>How many removed secrets a key remembers, so configuration cannot quietly bring one back.</summary>
+    public const int MaxRetiredSecrets = 20;
 
     /// <summary>Every active secret's hash, the primary first.</summary>
     public IEnumerable<byte[]> SecretHashes => [SecretHash, .. (ExtraSecrets ?? []).Select(s => s.Hash)];
@@ -49,6 +53,40 @@ public sealed record IdSignatureKey(
     public override int GetHashCode() => HashCode.Combine(Version, Revoked, PublicKey.Length);
 }
 
+/// <summary>How a class verifies who a user is on <c>join</c> and <c>send</c> (WIRE 1.7).</summary>
+public enum IdentityMode
+{
+    /// <summary>No verification (the default).</summary>
+    None = 0,
+
+    /// <summary>The payload's <c>userId</c> must come with its hex HMAC-SHA256 under the class secret.</summary>
+    UserIdSignature = 1,
+
+    /// <summary>An identity JWT signed with the class's key; payload fields that are also claims must equal them.</summary>
+    IdentityToken = 2,
+}
+
+/// <summary>
+/// A class's identity verification: the HMAC secret (user-id signatures) or the public key, pinned algorithm (ES256 or
+/// RS256) and optional issuer/audience of identity tokens.
+/// </summary>
+[GenerateSerializer]
+[Alias("ov.IdentityPolicy")]
+public sealed record IdentityPolicy(
+    [property: Id(0)] IdentityMode Mode,
+    [property: Id(1)] byte[]? Secret,
+    [property: Id(2)] byte[]? PublicKey,
+    [property: Id(3)] string? Algorithm,
+    [property: Id(4)] string? Issuer,
+    [property: Id(5)] string? Audience)
+{
+    public bool Equals(IdentityPolicy? other) =>
+        other is not null && Mode == other.Mode && Algorithm == other.Algorithm && Issuer == other.Issuer && Audience == other.Audience
+        && (Secret ?? []).AsSpan().SequenceEqual(other.Secret ?? []) && (PublicKey ?? []).AsSpan().SequenceEqual(other.PublicKey ?? []);
+
+    public override int GetHashCode() => HashCode.Combine(Mode, Algorithm, Issuer, Audience);
+}
+
 /// <summary>The policy of a class of shared objects; <see cref="Default"/> applies to undeclared classes.</summary>
 [GenerateSerializer]
 [Alias("ov.ClassPolicy")]
@@ -58,7 +96,8 @@ public sealed record ClassPolicy(
     [property: Id(2)] int MaxValueBytes,
     [property: Id(3)] bool RequireIdSignature = false,
     [property: Id(4)] IReadOnlyList<IdSignatureKey>? IdSignatureKeys = null,
-    [property: Id(5)] bool RequireEndToEndEncryption = false)
+    [property: Id(5)] bool RequireEndToEndEncryption = false,
+    [property: Id(6)] IdentityPolicy? Identity = null)
 {
     /// <summary>The version used when a request names none: the newest that is not revoked.</summary>
     public IdSignatureKey? CurrentIdSignatureKey =>
@@ -68,6 +107,7 @@ public sealed record ClassPolicy(
         other is not null && Name == other.Name && DefaultTtlMs == other.DefaultTtlMs && MaxValueBytes == other.MaxValueBytes
         && RequireIdSignature == other.RequireIdSignature
         && RequireEndToEndEncryption == other.RequireEndToEndEncryption
+        && Equals(Identity, other.Identity)
         && (IdSignatureKeys ?? []).SequenceEqual(other.IdSignatureKeys ?? []);
 
     public override int GetHashCode() => HashCode.Combine(Name, DefaultTtlMs, MaxValueBytes, RequireIdSignature);

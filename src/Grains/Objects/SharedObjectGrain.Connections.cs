@@ -21,20 +21,20 @@ public sealed partial class SharedObjectGrain
         return Task.FromResult(new AttachResult(State.Epoch, State.Sequence));
     }
 
-    public async Task Join(string connectionId, string dataJson, int? keyVersion)
+    public async Task Join(string connectionId, string dataJson, int? keyVersion, string? verifiedUserId = null)
     {
         CheckSize(dataJson);
         CheckKeyVersion(keyVersion);
-        var entry = new PresenceEntry(connectionId, Now, dataJson, keyVersion);
+        var entry = new PresenceEntry(connectionId, Now, dataJson, keyVersion, verifiedUserId);
         _presence[connectionId] = entry;
-        await PublishAsync([new ObjectEvent(0, ObjectEventKind.PresenceJoin, null, null, dataJson, keyVersion, connectionId, entry.JoinedAt, null)]);
+        await PublishAsync([new ObjectEvent(0, ObjectEventKind.PresenceJoin, null, null, dataJson, keyVersion, connectionId, entry.JoinedAt, null, verifiedUserId)]);
     }
 
     public async Task Leave(string connectionId)
     {
         if (_presence.Remove(connectionId, out var entry))
         {
-            await PublishAsync([new ObjectEvent(0, ObjectEventKind.PresenceLeave, null, null, entry.DataJson, entry.KeyVersion, connectionId, entry.JoinedAt, null)]);
+            await PublishAsync([new ObjectEvent(0, ObjectEventKind.PresenceLeave, null, null, entry.DataJson, entry.KeyVersion, connectionId, entry.JoinedAt, null, entry.VerifiedUserId)]);
         }
     }
 

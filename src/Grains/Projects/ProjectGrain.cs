@@ -99,7 +99,7 @@ public sealed class ProjectGrain(
                 throw VaultException.Conflict(ErrorCodes.SecretLimit, "A key keeps at least one secret; disable the key instead.");
             }
 
-            updated = key with { SecretHash = extra[0].Hash, ExtraSecrets = [.. extra.Skip(1)] };
+            updated = key with { SecretHash = extra[0].Hash, ExtraSecrets = [.. extra.Skip(1)], RetiredSecretHashes = Retire(key, key.SecretHash) };
         }
         else
         {
@@ -108,12 +108,19 @@ public sealed class ProjectGrain(
                 throw new VaultException(VaultErrorKind.NotFound, ErrorCodes.SecretNotFound, "The key has no secret with that id.");
             }
 
-            updated = key with { ExtraSecrets = [.. extra.Where(s => s.SecretId != secretId)] };
+            updated = key with
+            {
+                ExtraSecrets = [.. extra.Where(s => s.SecretId != secretId)],
+                RetiredSecretHashes = Retire(key, extra.First(s => s.SecretId == secretId).Hash),
+            };
         }
 
         state.State.Keys[index] = updated;
         return await SaveAsync();
     }
+
+    private static IReadOnlyList<byte[]> Retire(ApiKeyRecord key, byte[] hash) =>
+        [.. (key.RetiredSecretHashes ?? []).TakeLast(ApiKeyRecord.MaxRetiredSecrets - 1), hash];
 
     private (int Index, ApiKeyRecord Key) FindKey(string keyId)
     {
