@@ -84,6 +84,16 @@ const signedClassEnv = {
   Vault__Bootstrap__Classes__sealed__RequireEndToEndEncryption: 'true'
 }
 
+function secretsInLog () {
+  const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''
+  const masterKeyFile = `${dataDir.replace(/\/+$/, '')}.master.key`
+  const found = []
+  if (log.includes(creds.apiSecret)) found.push('the API secret')
+  if (/eyJhbGciOiJFUzI1NiIs|eyJhbGciOiJ/.test(log)) found.push('a JWT')
+  if (existsSync(masterKeyFile) && log.includes(readFileSync(masterKeyFile, 'utf8').trim())) found.push('the master key')
+  return found
+}
+
 async function main () {
   console.log(`compat: starting gateway (${[gatewayCommand().command, ...gatewayCommand().args].join(' ')}) in ${REPO_ROOT}`)
   const t0 = Date.now()
@@ -134,11 +144,23 @@ async function main () {
     out += chunk
     process.stdout.write(chunk)
   })
-  const code = await new Promise((resolve) => testRun.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))))
+  let code = await new Promise((resolve) => testRun.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))))
 
-  const passed = lastNumber(out, 'pass')
+  let passed = lastNumber(out, 'pass')
   // A cancelled test (timed out, or its file's process died) counts as failed.
-  const failed = lastNumber(out, 'fail') === undefined ? undefined : lastNumber(out, 'fail') + (lastNumber(out, 'cancelled') ?? 0)
+  let failed = lastNumber(out, 'fail') === undefined ? undefined : lastNumber(out, 'fail') + (lastNumber(out, 'cancelled') ?? 0)
+
+  // One more check over everything the shared gateway logged while every test ran against it:
+  // no API secret, no token (an ES256 JWT starts with this header) and no master key may appear.
+  const leaks = secretsInLog()
+  if (leaks.length === 0) {
+    console.log('ok - the gateway log holds no secret, token or master key')
+    if (passed !== undefined) passed++
+  } else {
+    console.log(`not ok - the gateway log holds: ${leaks.join(', ')}`)
+    if (failed !== undefined) failed++
+    code = code || 1
+  }
   if (passed === undefined || failed === undefined) console.error('compat: could not find the "# pass N" / "# fail N" summary')
   console.log(`compat: ${passed ?? 0} passed, ${failed ?? 0} failed`)
   if (code !== 0 && existsSync(logFile)) {

@@ -1,0 +1,60 @@
+// Token expiry with the shortest lifetime the SDK accepts (150 s, WIRE 1.4): the server closes the socket with
+// 4001 when its token expires; the SDK has refreshed its token over HTTP meanwhile, reconnects with it and resumes,
+// and the listener misses no event. Runs its own gateway (own port, own lifetime) beside the other test files.
+import { after, test } from 'node:test'
+import { join } from 'node:path'
+import assert from 'node:assert/strict'
+import { bootstrapEnv, makeTempDir, randomSecret, removeDir, start } from '../lib/gateway.mjs'
+import { disconnectAll, NonLocalStorage, setBasePath, uid, waitFor } from '../lib/sdk.mjs'
+
+const creds = { projectId: 'expiry-project', apiKey: 'expiry-key', apiSecret: randomSecret() }
+const dataDir = makeTempDir('orleansvault-expiry-')
+const logDir = makeTempDir('orleansvault-expiry-log-')
+let gateway
+let failed = false
+
+after(async () => {
+  await disconnectAll()
+  await gateway?.stop()
+  if (failed) {
+    console.error(`token expiry test: data directory kept at ${dataDir}, gateway logs in ${logDir}`)
+  } else {
+    removeDir(dataDir)
+    removeDir(logDir)
+  }
+})
+
+test('an SDK listener carries on across its token\'s expiry without losing an event', { timeout: 280_000 }, async () => {
+  try {
+    gateway = await start(dataDir, { ...bootstrapEnv(creds), Vault__Auth__TokenLifetime: '00:02:30' }, { logFile: join(logDir, 'gateway.log') })
+    setBasePath(gateway.baseUrl)
+    const id = uid('expiry')
+    const listener = new NonLocalStorage(creds, { id, logLevel: 'error' })
+    const writer = new NonLocalStorage(creds, { id, logLevel: 'error' })
+    const seen = []
+    let connects = 0
+    let disconnects = 0
+    listener.on('connect', () => { connects++ })
+    listener.on('disconnect', () => { disconnects++ })
+    listener.on('setItem', (e) => { if (e.prop === 'n') seen.push(e.value) })
+    await listener.connect()
+    await waitFor(() => listener.connectionId, 10_000, 'the listener to connect')
+
+    // Past the 150 s lifetime of the socket's first token, one write a second.
+    const started = Date.now()
+    let n = 0
+    while (Date.now() - started < 165_000) {
+      await writer.setItem('n', ++n)
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+
+    await waitFor(() => seen.length >= n && seen[seen.length - 1] === n, 20_000, `all ${n} events on the listener (have ${seen.length})`)
+    const expected = Array.from({ length: n }, (_, i) => i + 1)
+    assert.deepEqual(seen.filter((v, i) => seen.indexOf(v) === i), expected, 'every value once, in order')
+    assert.ok(disconnects >= 1, `the socket should have been closed at its token's expiry (disconnects: ${disconnects})`)
+    assert.ok(connects >= 1, `the SDK should have reconnected (connects: ${connects})`)
+  } catch (e) {
+    failed = true
+    throw e
+  }
+})
