@@ -131,6 +131,8 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         }
     }
 
+    public static int FreePortForTests() => FreePort();
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -7,6 +7,7 @@ using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Bootstrap;
 using OrleansVault.Gateway.Limits;
 using OrleansVault.Gateway.Options;
+using OrleansVault.Gateway.Transport;
 using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Gateway.WebSockets;
 using OrleansVault.Hosting;
@@ -55,6 +56,14 @@ public static class GatewayHostingExtensions
         services.AddSingleton<ProjectDirectory>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<RequestAuthenticator>();
+        var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();
+        if (!transport.AllowPlaintext && TransportPolicy.PlaintextBeyondLoopback(configuration) is { Count: > 0 } plaintext)
+        {
+            throw new InvalidOperationException(
+                $"Refusing to listen without TLS beyond loopback ({string.Join(", ", plaintext)}): use https:// with a certificate (Kestrel:Certificates:Default), "
+                + "listen on 127.0.0.1, or set Vault:Transport:AllowPlaintext=true behind a TLS-terminating proxy.");
+        }
+
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section))
             .Validate(o => string.IsNullOrEmpty(o.Token) || o.Token.Length >= 32, "Vault:Admin:Token must be at least 32 characters (or unset, which turns the admin API off).")
             .ValidateOnStart();
