@@ -31,6 +31,7 @@ public static class VaultSiloHostingExtensions
             .Validate(o => o.PurgeInterval > TimeSpan.Zero, "Vault:Objects:PurgeInterval must be positive.")
             .Validate(o => o.FeedLease > TimeSpan.Zero, "Vault:Objects:FeedLease must be positive.")
             .Validate(o => o.MaxObjectBytes >= 1024, "Vault:Objects:MaxObjectBytes must be at least 1024.")
+            .Validate(o => o.MaxObjectsPerProject > 0, "Vault:Objects:MaxObjectsPerProject must be positive.")
             .ValidateOnStart();
         services.AddVaultStorageOptions(configuration);
         services.AddVaultEncryption(configuration);

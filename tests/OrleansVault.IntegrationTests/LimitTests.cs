@@ -189,4 +189,34 @@ public sealed class LimitTests
             factory.DeleteData();
         }
     }
+
+    [Fact]
+    public async Task A_project_at_its_object_limit_refuses_new_objects_and_keeps_serving_the_others()
+    {
+        await using var factory = new GatewayFactory(settings: new Dictionary<string, string?> { ["Vault:Objects:MaxObjectsPerProject"] = "3" });
+        try
+        {
+            using var client = factory.Client(factory.BasicHeader);
+            var root = $"/project/{GatewayFactory.ProjectId}/cache/c";
+            var run = Guid.NewGuid().ToString("N");
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await HttpApiTests.PostAsync(client, $"{root}/o{i}-{run}/k", "{\"value\":1}")).StatusCode);
+            }
+
+            var refused = await HttpApiTests.PostAsync(client, $"{root}/o3-{run}/k", "{\"value\":1}");
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            using (var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
+            {
+                Assert.Equal("limitError.objects.tooMany", body.RootElement.GetProperty("cause").GetProperty("code").GetString());
+            }
+
+            await Wait.UntilAsync(async () => (await client.GetAsync($"{root}/o3-{run}/k")).StatusCode == HttpStatusCode.NotFound, "the refused object to hold nothing");
+            Assert.Equal(HttpStatusCode.OK, (await HttpApiTests.PostAsync(client, $"{root}/o0-{run}/k2", "{\"value\":2}")).StatusCode);
+        }
+        finally
+        {
+            factory.DeleteData();
+        }
+    }
 }

@@ -26,6 +26,7 @@ public static class ErrorCodes
     public const string AdminDisabled = "notFoundError.admin.disabled";
     public const string AdminUnauthorized = "authenticationError.admin.invalid";
     public const string ObjectTooLarge = "limitError.object.tooLarge";
+    public const string ObjectLimit = "limitError.objects.tooMany";
     public const string FrameTooLarge = "limitError.frame.tooLarge";
     public const string ValueTooLarge = "limitError.value.tooLarge";
     public const string ClassInvalid = "validationError.class.invalid";

@@ -156,6 +156,13 @@ public interface IProjectGrain : IGrainWithStringKey
     [Alias("AddSecret")]
     Task<ProjectSnapshot> AddSecret(string keyId, ApiSecretRecord secret);
 
+    /// <summary>
+    /// Counts a shared object that is about to store state for the first time; false when the project already holds
+    /// <c>Vault:Objects:MaxObjectsPerProject</c> objects (then it must not store anything).
+    /// </summary>
+    [Alias("RegisterObject")]
+    Task<bool> RegisterObject();
+
     /// <summary>Removes one secret of a key; the last one cannot be removed (disable the key instead).</summary>
     [Alias("RemoveSecret")]
     Task<ProjectSnapshot> RemoveSecret(string keyId, string secretId);

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using OrleansVault.Errors;
 using OrleansVault.Objects;
+using OrleansVault.Projects;
 
 namespace OrleansVault.Grains.Objects;
 
@@ -13,6 +15,7 @@ public sealed partial class SharedObjectGrain
     private readonly Dictionary<IObjectFeedObserver, long> _feeds = [];
     private long _historyBytes;
     private long _epochStart;
+    private bool _registered;
     private bool _diverged;
 
     public Task<IReadOnlyList<ObjectEvent>?> GetEventsAfter(long sequence)
@@ -96,6 +99,21 @@ public sealed partial class SharedObjectGrain
     /// </summary>
     private async Task WriteAsync(CancellationToken cancellationToken = default)
     {
+        if (!_state.RecordExists && !_registered)
+        {
+            // The object's first stored state counts against the project's object limit.
+            var project = GrainFactory.GetGrain<IProjectGrain>(ObjectAddress.Parse(this.GetPrimaryKeyString()).ProjectId);
+            if (!await project.RegisterObject())
+            {
+                // The change is only in memory: drop this activation so it is forgotten.
+                _diverged = true;
+                DeactivateOnIdle();
+                throw new VaultException(VaultErrorKind.Forbidden, ErrorCodes.ObjectLimit, "This project holds as many objects as it may (Vault:Objects:MaxObjectsPerProject).");
+            }
+
+            _registered = true;
+        }
+
         try
         {
             await _state.WriteStateAsync(cancellationToken);

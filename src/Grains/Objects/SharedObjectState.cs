@@ -51,6 +51,9 @@ public sealed class SharedObjectOptions
     /// <summary>How often an active object purges expired items and stale connections.</summary>
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The most shared objects with stored state one project may have.</summary>
+    public long MaxObjectsPerProject { get; set; } = 1_000_000;
+
     /// <summary>The most characters of keys and JSON values an object's live items may hold together.</summary>
     public long MaxObjectBytes { get; set; } = 16 * 1024 * 1024;
 

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using OrleansVault.Errors;
+using OrleansVault.Grains.Objects;
 using OrleansVault.Projects;
 
 namespace OrleansVault.Grains.Projects;
@@ -19,12 +21,49 @@ public sealed class ProjectState
 
     [Id(3)]
     public long Version { get; set; }
+
+    /// <summary>Shared objects of the project that have stored state (never decreases: objects are not deleted).</summary>
+    [Id(4)]
+    public long ObjectCount { get; set; }
 }
 
 /// <summary>A project: keys and class policies, kept in one grain so every gateway of a cluster sees the same configuration.</summary>
 public sealed class ProjectGrain(
-    [PersistentState("project", "VaultStore")] IPersistentState<ProjectState> state) : Grain, IProjectGrain
+    [PersistentState("project", "VaultStore")] IPersistentState<ProjectState> state,
+    IOptions<SharedObjectOptions> options) : Grain, IProjectGrain
 {
+    private IGrainTimer? _countFlush;
+    private bool _countDirty;
+
+    public Task<bool> RegisterObject()
+    {
+        if (state.State.ObjectCount >= options.Value.MaxObjectsPerProject)
+        {
+            return Task.FromResult(false);
+        }
+
+        // Counted in memory and stored a moment later: one write per new object would make this grain the bottleneck
+        // of every project's growth. A crash in between under-counts by those objects at most.
+        state.State.ObjectCount++;
+        _countDirty = true;
+        _countFlush ??= this.RegisterGrainTimer(FlushCountAsync, new GrainTimerCreationOptions(options.Value.PurgeInterval, options.Value.PurgeInterval));
+        return Task.FromResult(true);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await FlushCountAsync(cancellationToken);
+    }
+
+    private async Task FlushCountAsync(CancellationToken cancellationToken)
+    {
+        if (_countDirty)
+        {
+            _countDirty = false;
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
     public Task<ProjectSnapshot?> GetSnapshot()
     {
         return Task.FromResult(state.State.Exists ? Snapshot() : null);
