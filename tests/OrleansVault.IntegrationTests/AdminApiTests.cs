@@ -49,6 +49,7 @@ public sealed class AdminApiTests
             ["Vault:Admin:Token"] = AdminToken,
             ["Vault:Auth:ProjectCacheTtl"] = "00:00:00.200",
         });
+        factory.ForbiddenInLogs.Add(AdminToken);
         try
         {
             using var admin = Admin(factory);
@@ -65,6 +66,7 @@ public sealed class AdminApiTests
             Assert.Equal(HttpStatusCode.OK, added.StatusCode);
             using var addedBody = JsonDocument.Parse(await added.Content.ReadAsStringAsync());
             var newSecret = addedBody.RootElement.GetProperty("secret").GetString()!;
+            factory.ForbiddenInLogs.Add(newSecret);
             var newSecretId = addedBody.RootElement.GetProperty("secretId").GetString()!;
             var item = $"/project/{Project}/cache/c/admin-{Guid.NewGuid():N}/k";
             using (var withNew = factory.Client(GatewayFactory.BasicFor(GatewayFactory.ApiKey, newSecret)))

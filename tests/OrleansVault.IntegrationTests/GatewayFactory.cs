@@ -112,11 +112,38 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         });
     }
 
+    /// <summary>Extra values (admin tokens, generated secrets, identity secrets) that must never appear in this gateway's logs.</summary>
+    public List<string> ForbiddenInLogs { get; } = [];
+
+    /// <summary>
+    /// Stops the gateway, then checks everything it logged during the test that used it: no API secret, no token (an
+    /// ES256 JWT's header), no master key, nothing the test registered in <see cref="ForbiddenInLogs"/>. Every
+    /// integration test's gateway goes through here, so the whole run's logs are checked.
+    /// </summary>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_logsChecked)
+        {
+            return;
+        }
+
+        _logsChecked = true;
+        var forbidden = new List<string>(ForbiddenInLogs) { Secret, "eyJhbGciOiJ" };
+        if (File.Exists(MasterKeyFile))
+        {
+            forbidden.Add(File.ReadAllText(MasterKeyFile).Trim());
+        }
+
+        var leaked = Logs.Lines.FirstOrDefault(line => forbidden.Any(f => f.Length > 0 && line.Contains(f, StringComparison.Ordinal)));
+        if (leaked is not null)
+        {
+            throw new InvalidOperationException("A secret, token or key reached the gateway's logs: " + leaked[..Math.Min(leaked.Length, 200)]);
+        }
     }
+
+    private bool _logsChecked;
 
     public void DeleteData()
     {

@@ -37,6 +37,7 @@ public sealed class IdentityTests
             ["Vault:Bootstrap:Classes:verified:IdentityMode"] = "UserIdSignature",
             ["Vault:Bootstrap:Classes:verified:UserIdSecret"] = UserIdSecret,
         });
+        factory.ForbiddenInLogs.Add(UserIdSecret);
         try
         {
             var id = "ident-" + Guid.NewGuid().ToString("N");

@@ -80,8 +80,13 @@ public sealed class TransportTests
 
             using var socket = new ClientWebSocket();
             socket.Options.RemoteCertificateValidationCallback = (_, presented, _, _) => Trust(presented);
+
+            // The client offers permessage-deflate; compression stays off (it leaks secrets through sizes), so it is not accepted.
+            socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions();
+            socket.Options.CollectHttpResponseDetails = true;
             await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{port}/project/tls/ws/c/o?auth={Uri.EscapeDataString("Bearer " + token)}"), CancellationToken.None);
             Assert.Equal("connected", (await new FrameReader(socket).NextAsync()).GetProperty("event").GetString());
+            Assert.False(socket.HttpResponseHeaders?.ContainsKey("Sec-WebSocket-Extensions") ?? false, "the server must not accept compression");
         }
         finally
         {
