@@ -1,31 +1,18 @@
 // Origin allow-lists as the SDK meets them (Vaultrice SF1): minting for a browser origin from a backend with
 // retrieveAccessToken(..., {origin}), the SDK's own hint when the origin is missing, and a refusal for an origin off
 // the list. Runs its own gateway whose bootstrap key is restricted to one origin pattern.
-import { after, test } from 'node:test'
-import { join } from 'node:path'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { bootstrapEnv, makeTempDir, randomSecret, removeDir, start } from '../lib/gateway.mjs'
-import { describeError, disconnectAll, rejection, retrieveAccessToken, setBasePath } from '../lib/sdk.mjs'
+import { ownGateway } from '../lib/own-gateway.mjs'
+import { describeError, rejection, retrieveAccessToken, setBasePath } from '../lib/sdk.mjs'
 import { http, jwtPayload } from '../lib/http.mjs'
 
-const creds = { projectId: 'origin-project', apiKey: 'origin-key', apiSecret: randomSecret() }
-const dataDir = makeTempDir('orleansvault-origins-')
-const logDir = makeTempDir('orleansvault-origins-log-')
-let gateway
-let failed = false
-
-after(async () => {
-  await disconnectAll()
-  await gateway?.stop()
-  if (!failed) {
-    removeDir(dataDir)
-    removeDir(logDir)
-  }
-})
+const own = ownGateway('origins')
+const creds = own.creds
 
 test('tokens are minted only for listed origins, and carry the origin they were minted for', { timeout: 120_000 }, async () => {
   try {
-    gateway = await start(dataDir, { ...bootstrapEnv(creds), Vault__Bootstrap__AllowedOrigins: 'https://app.example.com, https://*.example.org' }, { logFile: join(logDir, 'gateway.log') })
+    const gateway = await own.start({ Vault__Bootstrap__AllowedOrigins: 'https://app.example.com, https://*.example.org' })
     setBasePath(gateway.baseUrl)
 
     const missing = await rejection(retrieveAccessToken(creds.projectId, creds.apiKey, creds.apiSecret), 'minting without an origin')
@@ -42,13 +29,13 @@ test('tokens are minted only for listed origins, and carry the origin they were 
 
     // The token works from its own origin and nowhere else.
     const path = `/project/${creds.projectId}/cache/_undefined_/origin-object/k`
-    const own = await http(gateway.baseUrl, 'GET', path, { headers: { Authorization: `Bearer ${token}`, Origin: 'https://app.example.com' } })
-    assert.equal(own.status, 404, own.exchange)
+    const fromOwnOrigin = await http(gateway.baseUrl, 'GET', path, { headers: { Authorization: `Bearer ${token}`, Origin: 'https://app.example.com' } })
+    assert.equal(fromOwnOrigin.status, 404, fromOwnOrigin.exchange)
     const other = await http(gateway.baseUrl, 'GET', path, { headers: { Authorization: `Bearer ${token}`, Origin: 'https://eu.example.org' } })
     assert.equal(other.status, 403, other.exchange)
     assert.ok(!String(other.headers.get('access-control-allow-origin') ?? '').includes('evil'), 'origins are never reflected blindly')
   } catch (e) {
-    failed = true
+    own.markFailed()
     throw e
   }
 })

@@ -1,36 +1,21 @@
 // Data survives a gateway restart (embedded mode, same data directory). This file starts
 // its own gateway on its own port and data directory, so it runs in its own process: the
 // SDK's base path is static and points at that gateway here, not at the shared one.
-import { after, test } from 'node:test'
-import { join } from 'node:path'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { bootstrapEnv, makeTempDir, randomSecret, removeDir, start } from '../lib/gateway.mjs'
+import { ownGateway } from '../lib/own-gateway.mjs'
 import { basic, http } from '../lib/http.mjs'
-import { disconnectAll, NonLocalStorage, setBasePath, uid } from '../lib/sdk.mjs'
+import { NonLocalStorage, setBasePath, uid } from '../lib/sdk.mjs'
 
-const creds = { projectId: 'restart-project', apiKey: 'restart-key', apiSecret: randomSecret() }
-const dataDir = makeTempDir('orleansvault-restart-')
-const logDir = makeTempDir('orleansvault-restart-log-')
-let gateway
-let failed = false
-
-after(async () => {
-  await disconnectAll()
-  await gateway?.stop()
-  if (failed) {
-    console.error(`restart test: data directory kept at ${dataDir}, gateway logs in ${logDir}`)
-  } else {
-    removeDir(dataDir)
-    removeDir(logDir)
-  }
-})
+const own = ownGateway('restart')
+const creds = own.creds
 
 const open = (id) => new NonLocalStorage(creds, { id, logLevel: 'error' })
 
 test('items written before a graceful restart are read back after it', { timeout: 150_000 }, async () => {
   try {
     const id = uid()
-    gateway = await start(dataDir, bootstrapEnv(creds), { logFile: join(logDir, 'first.log') })
+    let gateway = await own.start({}, 'first.log')
     setBasePath(gateway.baseUrl)
     const first = open(id)
     const written = {
@@ -47,7 +32,7 @@ test('items written before a graceful restart are read back after it', { timeout
     const code = await gateway.stop('SIGTERM')
     assert.ok(code === 0 || code === null || code === 143, `gateway should stop cleanly on SIGTERM, exit code ${code} (log ${gateway.logFile})`)
 
-    gateway = await start(dataDir, bootstrapEnv(creds), { logFile: join(logDir, 'second.log') }) // new port: point the SDK at it again
+    gateway = await own.start({}, 'second.log') // new port: point the SDK at it again
     setBasePath(gateway.baseUrl)
     const second = open(id)
     for (const [k, item] of Object.entries(written)) {
@@ -66,7 +51,7 @@ test('items written before a graceful restart are read back after it', { timeout
     assert.equal((await second.incrementItem('counter')).value, 42, 'atomic ops continue from the persisted value')
     assert.deepEqual((await second.push('list', 'second')).value, ['first', 'second'])
   } catch (e) {
-    failed = true
+    own.markFailed()
     throw e
   }
 })

@@ -1,32 +1,17 @@
 // Token expiry with the shortest lifetime the SDK accepts (150 s, WIRE 1.4): the server closes the socket with
 // 4001 when its token expires; the SDK has refreshed its token over HTTP meanwhile, reconnects with it and resumes,
 // and the listener misses no event. Runs its own gateway (own port, own lifetime) beside the other test files.
-import { after, test } from 'node:test'
-import { join } from 'node:path'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { bootstrapEnv, makeTempDir, randomSecret, removeDir, start } from '../lib/gateway.mjs'
-import { disconnectAll, NonLocalStorage, setBasePath, uid, waitFor } from '../lib/sdk.mjs'
+import { ownGateway } from '../lib/own-gateway.mjs'
+import { NonLocalStorage, setBasePath, uid, waitFor } from '../lib/sdk.mjs'
 
-const creds = { projectId: 'expiry-project', apiKey: 'expiry-key', apiSecret: randomSecret() }
-const dataDir = makeTempDir('orleansvault-expiry-')
-const logDir = makeTempDir('orleansvault-expiry-log-')
-let gateway
-let failed = false
-
-after(async () => {
-  await disconnectAll()
-  await gateway?.stop()
-  if (failed) {
-    console.error(`token expiry test: data directory kept at ${dataDir}, gateway logs in ${logDir}`)
-  } else {
-    removeDir(dataDir)
-    removeDir(logDir)
-  }
-})
+const own = ownGateway('expiry')
+const creds = own.creds
 
 test('an SDK listener carries on across its token\'s expiry without losing an event', { timeout: 280_000 }, async () => {
   try {
-    gateway = await start(dataDir, { ...bootstrapEnv(creds), Vault__Auth__TokenLifetime: '00:02:30' }, { logFile: join(logDir, 'gateway.log') })
+    const gateway = await own.start({ Vault__Auth__TokenLifetime: '00:02:30' })
     setBasePath(gateway.baseUrl)
     const id = uid('expiry')
     const listener = new NonLocalStorage(creds, { id, logLevel: 'error' })
@@ -54,7 +39,7 @@ test('an SDK listener carries on across its token\'s expiry without losing an ev
     assert.ok(disconnects >= 1, `the socket should have been closed at its token's expiry (disconnects: ${disconnects})`)
     assert.ok(connects >= 1, `the SDK should have reconnected (connects: ${connects})`)
   } catch (e) {
-    failed = true
+    own.markFailed()
     throw e
   }
 })
