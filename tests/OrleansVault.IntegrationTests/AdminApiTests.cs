@@ -188,6 +188,65 @@ public sealed class AdminApiTests
     }
 
     [Fact]
+    public async Task Keys_and_class_policies_of_any_project_are_managed_at_runtime()
+    {
+        await using var factory = new GatewayFactory(settings: new Dictionary<string, string?> { ["Vault:Admin:Token"] = AdminToken });
+        factory.ForbiddenInLogs.Add(AdminToken);
+        try
+        {
+            using var admin = Admin(factory);
+            var project = "p2-" + Guid.NewGuid().ToString("N")[..8];
+            var body = new StringContent("{\"allowedOrigins\":[\"https://app.example.com\",\"https://*.example.org\"],\"allowNonBrowser\":true}", System.Text.Encoding.UTF8, "application/json");
+            var created = await admin.PutAsync($"/admin/projects/{project}/keys/backend", body);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            using var createdBody = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+            var secret = createdBody.RootElement.GetProperty("secret").GetString()!;
+            factory.ForbiddenInLogs.Add(secret);
+
+            // The new project works at once with its new key.
+            var basic = GatewayFactory.BasicFor("backend", secret);
+            using (var client = factory.Client(basic))
+            {
+                Assert.Equal(HttpStatusCode.OK, (await HttpApiTests.PostAsync(client, $"/project/{project}/cache/notes/o/k", "{\"value\":1}")).StatusCode);
+            }
+
+            var bad = await admin.PutAsync($"/admin/projects/{project}/keys/other", new StringContent("{\"allowedOrigins\":[\"javascript:alert(1)\"]}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+            // A class policy set at runtime applies to objects that activate after it.
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsync($"/admin/projects/{project}/classes/sealed", new StringContent("{\"requireEndToEndEncryption\":true}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+            var invalid = await admin.PutAsync($"/admin/projects/{project}/classes/broken", new StringContent("{\"identityMode\":\"UserIdSignature\",\"userIdSecret\":\"short\"}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+            Assert.Contains("identity", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            using (var client = factory.Client(basic))
+            {
+                var plain = await HttpApiTests.PostAsync(client, $"/project/{project}/cache/sealed/fresh/k", "{\"value\":\"plain\"}");
+                Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
+                Assert.Equal("encryptionError.required", await CodeOf(plain));
+            }
+
+            Assert.Contains("\"requireEndToEndEncryption\":true", await admin.GetStringAsync($"/admin/projects/{project}/classes"), StringComparison.Ordinal);
+
+            // Deleting the key shuts it out.
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/admin/projects/{project}/keys/backend")).StatusCode);
+            using (var client = factory.Client(basic))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync($"/project/{project}/cache/notes/o/k")).StatusCode);
+            }
+
+            var audit = await admin.GetStringAsync($"/admin/projects/{project}/audit?limit=1000");
+            foreach (var action in new[] { "\"key.create\"", "\"class.upsert\"", "\"key.delete\"" })
+            {
+                Assert.Contains(action, audit, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            factory.DeleteData();
+        }
+    }
+
+    [Fact]
     public async Task The_audit_table_refuses_updates_and_deletes()
     {
         await using var factory = new GatewayFactory(settings: new Dictionary<string, string?> { ["Vault:Admin:Token"] = AdminToken });

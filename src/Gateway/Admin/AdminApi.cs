@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OrleansVault.Errors;
 using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Auth;
+using OrleansVault.Gateway.Options;
 using OrleansVault.Objects;
 using OrleansVault.Projects;
 
@@ -29,6 +30,10 @@ public static class AdminApi
     {
         var admin = app.MapGroup("/admin/projects/{projectId}").AddEndpointFilter(RequireAdminAsync);
         admin.MapGet("/keys", ListKeys);
+        admin.MapPut("/keys/{keyId}", PutKeyAsync);
+        admin.MapDelete("/keys/{keyId}", DeleteKeyAsync);
+        admin.MapGet("/classes", ListClassesAsync);
+        admin.MapPut("/classes/{className}", PutClassAsync);
         admin.MapPost("/keys/{keyId}/disable", (HttpContext context, string projectId, string keyId, AdminServices services) =>
             SetEnabledAsync(context, projectId, keyId, enabled: false, services));
         admin.MapPost("/keys/{keyId}/enable", (HttpContext context, string projectId, string keyId, AdminServices services) =>
@@ -75,6 +80,85 @@ public static class AdminApi
             secrets = new[] { new { secretId = ApiKeyRecord.PrimarySecretId, createdAt = k.CreatedAt } }
                 .Concat((k.ExtraSecrets ?? []).Select(s => new { secretId = s.SecretId, createdAt = s.CreatedAt })),
         }));
+    }
+
+    /// <summary>Creates a key (the project too, if new) and returns its secret once, or updates an existing key's origins.</summary>
+    private static async Task<IResult> PutKeyAsync(HttpContext context, string projectId, string keyId, KeyRequest request, AdminServices services)
+    {
+        if (!Names.IsValidProjectId(projectId) || !Names.IsValidProjectId(keyId))
+        {
+            throw VaultException.Validation(ErrorCodes.BodyMalformed, "Project and key ids are 1-64 of A-Z a-z 0-9 _ -.");
+        }
+
+        var origins = (request.AllowedOrigins ?? []).Select(o => o.Trim()).ToList();
+        if (origins.FirstOrDefault(o => !IsOriginPattern(o)) is { } bad)
+        {
+            throw VaultException.Validation(ErrorCodes.BodyMalformed, $"'{bad}' is not an origin (scheme://host[:port]) or pattern (scheme://*.domain).");
+        }
+
+        var existing = (await services.Projects.GetAsync(projectId))?.FindKey(keyId);
+        var project = services.Grains.GetGrain<IProjectGrain>(projectId);
+        string? secret = null;
+        ApiKeyRecord record;
+        if (existing is null)
+        {
+            secret = SecretHasher.NewSecret();
+            var pepper = (await services.KeyRing.GetAsync()).Pepper;
+            record = new ApiKeyRecord(keyId, SecretHasher.Hash(pepper, secret), origins, Enabled: true, request.AllowNonBrowser, services.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+        else
+        {
+            record = existing with { AllowedOrigins = origins, AllowNonBrowser = request.AllowNonBrowser };
+        }
+
+        services.Projects.Update(await project.UpsertKey(record));
+        services.Audit.Record(projectId, keyId, existing is null ? "key.create" : "key.update", "ok", Address(context), string.Join(' ', origins));
+        context.Response.Headers.CacheControl = "no-store";
+        return existing is null
+            ? Results.Json(new { keyId, secretId = ApiKeyRecord.PrimarySecretId, secret }, statusCode: StatusCodes.Status201Created)
+            : Results.Json(new { keyId });
+    }
+
+    private static async Task<IResult> DeleteKeyAsync(HttpContext context, string projectId, string keyId, AdminServices services)
+    {
+        await EnsureProjectAsync(projectId, services);
+        services.Projects.Update(await services.Grains.GetGrain<IProjectGrain>(projectId).RemoveKey(keyId));
+        services.Audit.Record(projectId, keyId, "key.delete", "ok", Address(context));
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> ListClassesAsync(string projectId, AdminServices services)
+    {
+        var snapshot = await services.Projects.GetAsync(projectId) ?? throw UnknownProject();
+        return Results.Json(snapshot.Classes.Select(c => new
+        {
+            name = c.Name,
+            defaultTtlMs = c.DefaultTtlMs,
+            maxValueBytes = c.MaxValueBytes,
+            requireIdSignature = c.RequireIdSignature,
+            idSignatureKeyVersions = (c.IdSignatureKeys ?? []).Select(k => new { version = k.Version, revoked = k.Revoked }),
+            requireEndToEndEncryption = c.RequireEndToEndEncryption,
+            identityMode = (c.Identity?.Mode ?? IdentityMode.None).ToString(),
+        }));
+    }
+
+    /// <summary>Sets a class's whole policy; gateways apply it within the project cache time, objects when they next activate.</summary>
+    private static async Task<IResult> PutClassAsync(HttpContext context, string projectId, string className, ClassOptions options, AdminServices services)
+    {
+        await EnsureProjectAsync(projectId, services);
+        if (!Names.IsValidClass(className))
+        {
+            throw VaultException.Validation(ErrorCodes.BodyMalformed, "Class names are 1-64 of A-Z a-z 0-9 _ -.");
+        }
+
+        if (ClassPolicies.Problem(options) is { } problem)
+        {
+            throw VaultException.Validation(ErrorCodes.BodyMalformed, problem);
+        }
+
+        services.Projects.Update(await services.Grains.GetGrain<IProjectGrain>(projectId).UpsertClass(ClassPolicies.From(className, options)));
+        services.Audit.Record(projectId, null, "class.upsert", "ok", Address(context), className);
+        return Results.NoContent();
     }
 
     private static async Task<IResult> SetEnabledAsync(HttpContext context, string projectId, string keyId, bool enabled, AdminServices services)
@@ -129,6 +213,11 @@ public static class AdminApi
         }));
     }
 
+    private static bool IsOriginPattern(string origin) =>
+        Uri.TryCreate(origin.Replace("://*.", "://wildcard.", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+        && uri.Scheme is "http" or "https"
+        && uri.AbsolutePath == "/" && !origin.EndsWith('/') && uri.Query.Length == 0 && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0;
+
     private static long ParseQuery(HttpContext context, string name, long fallback)
     {
         var text = context.Request.Query[name].ToString();
@@ -154,6 +243,9 @@ public static class AdminApi
 
     private static string? Address(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 }
+
+/// <summary>The body of <c>PUT /admin/projects/{projectId}/keys/{keyId}</c>.</summary>
+public sealed record KeyRequest(IReadOnlyList<string>? AllowedOrigins, bool AllowNonBrowser);
 
 /// <summary>What the admin endpoints use, injected as one parameter.</summary>
 public sealed class AdminServices(IGrainFactory grains, ProjectDirectory projects, KeyRingCache keyRing, AuditTrail audit, TimeProvider time)

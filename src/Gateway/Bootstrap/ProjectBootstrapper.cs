@@ -50,8 +50,7 @@ public sealed class ProjectBootstrapper(
         var project = grains.GetGrain<IProjectGrain>(options.ProjectId!);
         foreach (var (name, policy) in options.Classes)
         {
-            var keys = policy.IdSignatureKeys.Select(k => new IdSignatureKey(k.Version, ObjectIdSignatureVerifier.ParsePublicKey(k.PublicKey), k.Revoked)).ToList();
-            var wanted = new ClassPolicy(name, policy.DefaultTtlMs, policy.MaxValueBytes, policy.RequireIdSignature, keys.Count == 0 ? null : keys, policy.RequireEndToEndEncryption, IdentityPolicyFrom(policy));
+            var wanted = ClassPolicies.From(name, policy);
             if (await project.GetClassPolicy(name) != wanted)
             {
                 projects.Update(await project.UpsertClass(wanted));
@@ -135,43 +134,6 @@ public sealed class ProjectBootstrapper(
         var grain = grains.GetGrain<ISharedObjectGrain>(new ObjectAddress(projectId, "_warmup_", "gateway").GrainKey);
         await grain.GetAll(prefix: null);
         await grain.GetPresence();
-    }
-
-    /// <summary>The class's identity verification from configuration (checked at start-up by <c>IdentityOptionsAreValid</c>).</summary>
-    public static IdentityPolicy? IdentityPolicyFrom(ClassOptions options) => options.IdentityMode switch
-    {
-        IdentityMode.UserIdSignature => new IdentityPolicy(IdentityMode.UserIdSignature, System.Text.Encoding.UTF8.GetBytes(options.UserIdSecret!), null, null, null, null),
-        IdentityMode.IdentityToken => new IdentityPolicy(IdentityMode.IdentityToken, null, IdentityKey(options.IdentityPublicKey!), options.IdentityAlgorithm, options.IdentityIssuer, options.IdentityAudience),
-        _ => null,
-    };
-
-    private static byte[] IdentityKey(string pem)
-    {
-        var text = pem.Trim();
-        if (TryEcdsa(text, out var spki))
-        {
-            return spki;
-        }
-
-        using var rsa = System.Security.Cryptography.RSA.Create();
-        rsa.ImportFromPem(text);
-        return rsa.ExportSubjectPublicKeyInfo();
-    }
-
-    private static bool TryEcdsa(string pem, out byte[] spki)
-    {
-        using var ecdsa = System.Security.Cryptography.ECDsa.Create();
-        try
-        {
-            ecdsa.ImportFromPem(pem);
-            spki = ecdsa.ExportSubjectPublicKeyInfo();
-            return true;
-        }
-        catch (Exception error) when (error is ArgumentException or System.Security.Cryptography.CryptographicException)
-        {
-            spki = [];
-            return false;
-        }
     }
 
     private static async Task WriteOwnerOnlyAsync(string path, string content, CancellationToken cancellationToken)

@@ -29,12 +29,8 @@ public static class GatewayHostingExtensions
                 "Vault:Bootstrap needs ProjectId (1-64 of A-Z a-z 0-9 _ -) and ApiKey (no ':') together.")
             .Validate(o => !o.IsDeclared || o.ApiSecret is { Length: >= 16 }, "Vault:Bootstrap:ApiSecret must be at least 16 characters.")
             .Validate(o => o.Classes.Count == 0 || o.IsDeclared, "Vault:Bootstrap:Classes needs a declared Vault:Bootstrap project.")
-            .Validate(o => o.Classes.All(c => Names.IsValidClass(c.Key) && c.Value.DefaultTtlMs > 0 && c.Value.MaxValueBytes is > 0 and <= 16 * 1024 * 1024),
-                "Vault:Bootstrap:Classes: names are 1-64 of A-Z a-z 0-9 _ -, DefaultTtlMs must be positive and MaxValueBytes between 1 and 16 MiB.")
-            .Validate(o => o.Classes.Values.All(IdentityOptionsAreValid),
-                "Vault:Bootstrap:Classes:*: IdentityMode UserIdSignature needs UserIdSecret (16+ characters); IdentityToken needs IdentityAlgorithm ES256 with a P-256 IdentityPublicKey (PEM) or RS256 with an RSA key of 2048+ bits.")
-            .Validate(o => o.Classes.Values.All(c => IdSignatureKeysAreValid(c)),
-                "Vault:Bootstrap:Classes:*:IdSignatureKeys: each needs a distinct Version >= 0 and a PublicKey (PEM or base64 DER) of an ECDSA P-256 key; RequireIdSignature needs at least one key that is not revoked.")
+            .Validate(o => o.Classes.All(c => Names.IsValidClass(c.Key)), "Vault:Bootstrap:Classes: names are 1-64 of A-Z a-z 0-9 _ -.")
+            .Validate(o => o.Classes.Values.All(c => ClassPolicies.Problem(c) is null), ClassPolicies.Rules)
             .ValidateOnStart();
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section))
             .Validate(o => o.TokenLifetime >= AuthOptions.MinimumTokenLifetime, "Vault:Auth:TokenLifetime must be at least 150 seconds (the Vaultrice SDK refuses tokens with under two minutes left).")
@@ -68,6 +64,9 @@ public static class GatewayHostingExtensions
             .Validate(o => string.IsNullOrEmpty(o.Token) || o.Token.Length >= 32, "Vault:Admin:Token must be at least 32 characters (or unset, which turns the admin API off).")
             .ValidateOnStart();
         services.AddSingleton<AdminServices>();
+
+        // Admin bodies name enums by their names ("IdentityToken"), as configuration does.
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<ConnectionLimiter>();
         services.AddRateLimiter(limiter =>
@@ -122,72 +121,6 @@ public static class GatewayHostingExtensions
             QueueLimit = 0,
             AutoReplenishment = true,
         });
-    }
-
-    private static bool IdentityOptionsAreValid(ClassOptions options)
-    {
-        switch (options.IdentityMode)
-        {
-            case IdentityMode.None:
-                return true;
-            case IdentityMode.UserIdSignature:
-                return options.UserIdSecret is { Length: >= 16 };
-            case IdentityMode.IdentityToken:
-                if (string.IsNullOrWhiteSpace(options.IdentityPublicKey))
-                {
-                    return false;
-                }
-
-                try
-                {
-                    var spki = ProjectBootstrapper.IdentityPolicyFrom(options)!.PublicKey!;
-                    if (options.IdentityAlgorithm == "ES256")
-                    {
-                        using var ecdsa = System.Security.Cryptography.ECDsa.Create();
-                        ecdsa.ImportSubjectPublicKeyInfo(spki, out _);
-                        return ecdsa.KeySize == 256;
-                    }
-
-                    if (options.IdentityAlgorithm == "RS256")
-                    {
-                        using var rsa = System.Security.Cryptography.RSA.Create();
-                        rsa.ImportSubjectPublicKeyInfo(spki, out _);
-                        return rsa.KeySize >= 2048;
-                    }
-
-                    return false;
-                }
-                catch (Exception error) when (error is ArgumentException or System.Security.Cryptography.CryptographicException)
-                {
-                    return false;
-                }
-
-            default:
-                return false;
-        }
-    }
-
-    private static bool IdSignatureKeysAreValid(ClassOptions options)
-    {
-        if (options.IdSignatureKeys.Any(k => k.Version < 0) || options.IdSignatureKeys.Select(k => k.Version).Distinct().Count() != options.IdSignatureKeys.Count)
-        {
-            return false;
-        }
-
-        if (options.RequireIdSignature && options.IdSignatureKeys.All(k => k.Revoked))
-        {
-            return false;
-        }
-
-        try
-        {
-            options.IdSignatureKeys.ForEach(k => ObjectIdSignatureVerifier.ParsePublicKey(k.PublicKey));
-            return true;
-        }
-        catch (Exception error) when (error is FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
-        {
-            return false;
-        }
     }
 
     public static WebApplication UseVaultGateway(this WebApplication app)

@@ -148,6 +148,10 @@ public interface IProjectGrain : IGrainWithStringKey
     [Alias("GetClassPolicy")]
     Task<ClassPolicy> GetClassPolicy(string className);
 
+    /// <summary>Removes an API key; its tokens, Basic credentials and open sockets stop working.</summary>
+    [Alias("RemoveKey")]
+    Task<ProjectSnapshot> RemoveKey(string keyId);
+
     /// <summary>Enables or disables a key; a disabled key's tokens and sockets stop working on every gateway within seconds.</summary>
     [Alias("SetKeyEnabled")]
     Task<ProjectSnapshot> SetKeyEnabled(string keyId, bool enabled);

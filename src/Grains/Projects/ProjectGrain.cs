@@ -100,6 +100,13 @@ public sealed class ProjectGrain(
         return Task.FromResult(policy);
     }
 
+    public async Task<ProjectSnapshot> RemoveKey(string keyId)
+    {
+        var (index, _) = FindKey(keyId);
+        state.State.Keys.RemoveAt(index);
+        return await SaveAsync();
+    }
+
     public async Task<ProjectSnapshot> SetKeyEnabled(string keyId, bool enabled)
     {
         var (index, key) = FindKey(keyId);
