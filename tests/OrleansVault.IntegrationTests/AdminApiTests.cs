@@ -210,6 +210,16 @@ public sealed class AdminApiTests
                 Assert.Equal(HttpStatusCode.OK, (await HttpApiTests.PostAsync(client, $"/project/{project}/cache/notes/o/k", "{\"value\":1}")).StatusCode);
             }
 
+            // A key's own limits: one socket at a time.
+            Assert.Equal(HttpStatusCode.OK, (await admin.PutAsync($"/admin/projects/{project}/keys/backend", new StringContent("{\"allowNonBrowser\":true,\"maxConnections\":1,\"messagesPerSecond\":50}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+            using (var first = await factory.ConnectAsync("notes", "o", basic, projectId: project))
+            {
+                await new FrameReader(first).NextAsync();
+                using var second = await factory.ConnectAsync("notes", "o", basic, projectId: project);
+                Assert.Equal((WebSocketCloseStatus)4029, await new FrameReader(second).ClosedAsync());
+                Assert.Contains("more than 1 connections", second.CloseStatusDescription, StringComparison.Ordinal);
+            }
+
             var bad = await admin.PutAsync($"/admin/projects/{project}/keys/other", new StringContent("{\"allowedOrigins\":[\"javascript:alert(1)\"]}", System.Text.Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
 

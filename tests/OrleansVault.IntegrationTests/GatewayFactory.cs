@@ -81,7 +81,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         return await response.Content.ReadAsStringAsync();
     }
 
-    public async Task<WebSocket> ConnectAsync(string cls, string id, string authorization, string? origin = null, string? extraQuery = null)
+    public async Task<WebSocket> ConnectAsync(string cls, string id, string authorization, string? origin = null, string? extraQuery = null, string projectId = ProjectId)
     {
         var client = Server.CreateWebSocketClient();
         if (origin is not null)
@@ -89,7 +89,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             client.ConfigureRequest = request => request.Headers.Origin = origin;
         }
 
-        var uri = new Uri(Server.BaseAddress, $"/project/{ProjectId}/ws/{cls}/{id}?auth={Uri.EscapeDataString(authorization)}{(extraQuery is null ? "" : "&" + extraQuery)}");
+        var uri = new Uri(Server.BaseAddress, $"/project/{projectId}/ws/{cls}/{id}?auth={Uri.EscapeDataString(authorization)}{(extraQuery is null ? "" : "&" + extraQuery)}");
         uri = new UriBuilder(uri) { Scheme = "ws" }.Uri;
         return await client.ConnectAsync(uri, CancellationToken.None);
     }

@@ -76,6 +76,8 @@ public static class AdminApi
             enabled = k.Enabled,
             allowedOrigins = k.AllowedOrigins,
             allowNonBrowser = k.AllowNonBrowser,
+            maxConnections = k.MaxConnections,
+            messagesPerSecond = k.MessagesPerSecond,
             createdAt = k.CreatedAt,
             secrets = new[] { new { secretId = ApiKeyRecord.PrimarySecretId, createdAt = k.CreatedAt } }
                 .Concat((k.ExtraSecrets ?? []).Select(s => new { secretId = s.SecretId, createdAt = s.CreatedAt })),
@@ -96,6 +98,11 @@ public static class AdminApi
             throw VaultException.Validation(ErrorCodes.BodyMalformed, $"'{bad}' is not an origin (scheme://host[:port]) or pattern (scheme://*.domain).");
         }
 
+        if (request.MaxConnections is <= 0 || request.MessagesPerSecond is <= 0)
+        {
+            throw VaultException.Validation(ErrorCodes.BodyMalformed, "maxConnections and messagesPerSecond, when given, must be positive.");
+        }
+
         var existing = (await services.Projects.GetAsync(projectId))?.FindKey(keyId);
         var project = services.Grains.GetGrain<IProjectGrain>(projectId);
         string? secret = null;
@@ -104,11 +111,21 @@ public static class AdminApi
         {
             secret = SecretHasher.NewSecret();
             var pepper = (await services.KeyRing.GetAsync()).Pepper;
-            record = new ApiKeyRecord(keyId, SecretHasher.Hash(pepper, secret), origins, Enabled: true, request.AllowNonBrowser, services.Time.GetUtcNow().ToUnixTimeMilliseconds());
+            record = new ApiKeyRecord(keyId, SecretHasher.Hash(pepper, secret), origins, Enabled: true, request.AllowNonBrowser, services.Time.GetUtcNow().ToUnixTimeMilliseconds())
+            {
+                MaxConnections = request.MaxConnections,
+                MessagesPerSecond = request.MessagesPerSecond,
+            };
         }
         else
         {
-            record = existing with { AllowedOrigins = origins, AllowNonBrowser = request.AllowNonBrowser };
+            record = existing with
+            {
+                AllowedOrigins = origins,
+                AllowNonBrowser = request.AllowNonBrowser,
+                MaxConnections = request.MaxConnections,
+                MessagesPerSecond = request.MessagesPerSecond,
+            };
         }
 
         services.Projects.Update(await project.UpsertKey(record));
@@ -245,7 +262,7 @@ public static class AdminApi
 }
 
 /// <summary>The body of <c>PUT /admin/projects/{projectId}/keys/{keyId}</c>.</summary>
-public sealed record KeyRequest(IReadOnlyList<string>? AllowedOrigins, bool AllowNonBrowser);
+public sealed record KeyRequest(IReadOnlyList<string>? AllowedOrigins, bool AllowNonBrowser, int? MaxConnections = null, double? MessagesPerSecond = null);
 
 /// <summary>What the admin endpoints use, injected as one parameter.</summary>
 public sealed class AdminServices(IGrainFactory grains, ProjectDirectory projects, KeyRingCache keyRing, AuditTrail audit, TimeProvider time)

@@ -6,7 +6,7 @@ using OrleansVault.Projects;
 namespace OrleansVault.Gateway.Auth;
 
 /// <summary>Who is calling: the project, the API key, and (for tokens) when the token expires.</summary>
-public sealed record Caller(string ProjectId, string KeyId, string? Origin, long? TokenExpiresAt);
+public sealed record Caller(string ProjectId, string KeyId, string? Origin, long? TokenExpiresAt, int? MaxConnections = null, double? MessagesPerSecond = null);
 
 /// <summary>
 /// Turns an <c>Authorization</c> value (Basic key:secret or Bearer token; on sockets the <c>auth</c> query
@@ -25,7 +25,7 @@ public sealed class RequestAuthenticator(ProjectDirectory projects, KeyRingCache
         {
             var (project, key) = await VerifyBasicAsync(projectId, basic);
             OriginPolicy.Enforce(key, origin);
-            return new Caller(project.ProjectId, key.KeyId, origin, null);
+            return new Caller(project.ProjectId, key.KeyId, origin, null, key.MaxConnections, key.MessagesPerSecond);
         }
 
         if (TryScheme(authorization, "Bearer", out var token))
@@ -44,7 +44,7 @@ public sealed class RequestAuthenticator(ProjectDirectory projects, KeyRingCache
             }
 
             OriginPolicy.Enforce(key, string.IsNullOrEmpty(origin) ? null : origin);
-            return new Caller(projectId, key.KeyId, origin, claims.ExpiresAt);
+            return new Caller(projectId, key.KeyId, origin, claims.ExpiresAt, key.MaxConnections, key.MessagesPerSecond);
         }
 
         throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.CredentialsInvalid, "The Authorization scheme must be Basic or Bearer.");

@@ -117,7 +117,9 @@ public sealed class ProjectBootstrapper(
             allowNonBrowser,
             existing?.CreatedAt ?? time.GetUtcNow().ToUnixTimeMilliseconds(),
             existing?.ExtraSecrets,
-            existing?.RetiredSecretHashes);
+            existing?.RetiredSecretHashes,
+            existing?.MaxConnections,
+            existing?.MessagesPerSecond);
         if (existing is null || !active || !existing.AllowedOrigins.SequenceEqual(origins) || existing.AllowNonBrowser != allowNonBrowser)
         {
             projects.Update(await project.UpsertKey(record));

@@ -11,13 +11,15 @@ public sealed class ConnectionLimiter(IOptions<LimitOptions> options)
     private readonly ConcurrentDictionary<string, int> _byAddress = new(StringComparer.Ordinal);
 
     /// <summary>Counts a new socket; returns null when it fits, else the reason it does not (nothing is counted then).</summary>
-    public string? TryAcquire(string projectId, string keyId, string? address)
+    /// <param name="keyLimit">The key's own limit, when it has one; else <c>Vault:Limits:MaxConnectionsPerKey</c>.</param>
+    public string? TryAcquire(string projectId, string keyId, string? address, int? keyLimit = null)
     {
         var key = projectId + "/" + keyId;
-        if (Increment(_byKey, key) > options.Value.MaxConnectionsPerKey)
+        var limit = keyLimit ?? options.Value.MaxConnectionsPerKey;
+        if (Increment(_byKey, key) > limit)
         {
             Decrement(_byKey, key);
-            return $"more than {options.Value.MaxConnectionsPerKey} connections for this API key on this gateway";
+            return $"more than {limit} connections for this API key on this gateway";
         }
 
         if (address is not null && Increment(_byAddress, address) > options.Value.MaxConnectionsPerAddress)

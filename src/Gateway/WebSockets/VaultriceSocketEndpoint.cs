@@ -64,7 +64,7 @@ public sealed class VaultriceSocketEndpoint(
         // Over a connection limit the socket is accepted and closed at once with TierLimitExceeded: the SDK then stops
         // retrying, where a refused handshake would make it try again and again.
         var clientAddress = context.Connection.RemoteIpAddress?.ToString();
-        if (connectionLimiter.TryAcquire(address.ProjectId, caller.KeyId, clientAddress) is { } overLimit)
+        if (connectionLimiter.TryAcquire(address.ProjectId, caller.KeyId, clientAddress, caller.MaxConnections) is { } overLimit)
         {
             GatewayLog.ConnectionLimit(logger, address.ProjectId, caller.KeyId);
             await CloseForLimitAsync(webSocket, overLimit);
@@ -100,7 +100,7 @@ public sealed class VaultriceSocketEndpoint(
             // A gateway that stops says so (1001), so clients reconnect, to another gateway if there is one, and resume.
             using var stopping = host.ApplicationStopping.Register(() => socket.Close(WebSocketCloseStatus.EndpointUnavailable, "server shutting down"));
             var writer = socket.RunWriterAsync(lifetime.Token);
-            var reader = ReceiveLoopAsync(webSocket, socket, grain, lifetime.Token);
+            var reader = ReceiveLoopAsync(webSocket, socket, grain, caller.MessagesPerSecond, lifetime.Token);
             // Whichever side ends first, give the other a bounded moment to finish the close handshake.
             var linger = socketOptions.Value.CloseTimeout;
             var first = await Task.WhenAny(writer, reader);
@@ -142,10 +142,13 @@ public sealed class VaultriceSocketEndpoint(
         }
     }
 
-    private async Task ReceiveLoopAsync(WebSocket webSocket, VaultSocket socket, ISharedObjectGrain grain, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(WebSocket webSocket, VaultSocket socket, ISharedObjectGrain grain, double? keyRate, CancellationToken cancellationToken)
     {
         var maxFrame = limits.Value.MaxFrameBytes;
-        var rate = new RateBucket(limits.Value.MessagesPerSecond, limits.Value.MessageBurst, time);
+
+        // A key's own rate (set through the admin API) replaces the node's, with a burst of two seconds' worth.
+        var perSecond = keyRate ?? limits.Value.MessagesPerSecond;
+        var rate = new RateBucket(perSecond, keyRate is { } r ? Math.Max(1, 2 * r) : limits.Value.MessageBurst, time);
         var buffer = new ArrayBufferWriter<byte>(4096);
         while (webSocket.State == WebSocketState.Open)
         {
@@ -175,7 +178,7 @@ public sealed class VaultriceSocketEndpoint(
             {
                 // A flood: close for good (the SDK does not reconnect after TierLimitExceeded); nothing of this frame is applied.
                 GatewayLog.MessageRateLimit(logger, socket.ConnectionId);
-                socket.Close(LimitCloseStatus, $"{TierLimit}more than {limits.Value.MessagesPerSecond} frames per second");
+                socket.Close(LimitCloseStatus, $"{TierLimit}more than {perSecond} frames per second");
                 return;
             }
 

@@ -11,6 +11,7 @@ public sealed record ApiSecretRecord(
 /// <summary>
 /// An API key of a project. Secrets are never stored: only their HMAC under the cluster pepper. <see cref="SecretHash"/>
 /// is the primary secret (id <see cref="PrimarySecretId"/>); <see cref="ExtraSecrets"/> are further active ones.
+/// <see cref="MaxConnections"/> and <see cref="MessagesPerSecond"/> override the node's per-key limits for this key.
 /// </summary>
 [GenerateSerializer]
 [Alias("ov.ApiKeyRecord")]
@@ -22,7 +23,9 @@ public sealed record ApiKeyRecord(
     [property: Id(4)] bool AllowNonBrowser,
     [property: Id(5)] long CreatedAt,
     [property: Id(6)] IReadOnlyList<ApiSecretRecord>? ExtraSecrets = null,
-    [property: Id(7)] IReadOnlyList<byte[]>? RetiredSecretHashes = null)
+    [property: Id(7)] IReadOnlyList<byte[]>? RetiredSecretHashes = null,
+    [property: Id(8)] int? MaxConnections = null,
+    [property: Id(9)] double? MessagesPerSecond = null)
 {
     public const string PrimarySecretId = "primary";
 
