@@ -42,7 +42,7 @@ public sealed class ObjectIdSigner : IDisposable
     public string Sign(string objectId)
     {
         var signature = _key.SignData(Encoding.UTF8.GetBytes(objectId), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return Convert.ToBase64String(signature).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return System.Buffers.Text.Base64Url.EncodeToString(signature);
     }
 
     public void Dispose() => _key.Dispose();

@@ -15,9 +15,7 @@ public static class SecretHasher
         CryptographicOperations.FixedTimeEquals(Hash(pepper, secret), expectedHash);
 
     /// <summary>A new random secret: 32 bytes, base64url.</summary>
-    public static string NewSecret() => Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+    public static string NewSecret() => System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     public static string NewId(int bytes) => Convert.ToHexString(RandomNumberGenerator.GetBytes(bytes)).ToLowerInvariant();
-
-    private static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

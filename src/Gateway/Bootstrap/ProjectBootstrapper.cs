@@ -5,6 +5,7 @@ using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Diagnostics;
 using OrleansVault.Gateway.Options;
+using OrleansVault.Hosting;
 using OrleansVault.Objects;
 using OrleansVault.Projects;
 
@@ -72,7 +73,7 @@ public sealed class ProjectBootstrapper(
         if (created)
         {
             credentials = new DevelopmentCredentials($"dev-{SecretHasher.NewId(6)}", $"key-{SecretHasher.NewId(8)}", SecretHasher.NewSecret());
-            await WriteOwnerOnlyAsync(file, JsonSerializer.Serialize(credentials, DevelopmentCredentials.JsonOptions), cancellationToken);
+            OwnerOnlyFile.CreateNew(file, JsonSerializer.Serialize(credentials, DevelopmentCredentials.JsonOptions));
         }
         else
         {
@@ -136,19 +137,6 @@ public sealed class ProjectBootstrapper(
         var grain = grains.GetGrain<ISharedObjectGrain>(new ObjectAddress(projectId, "_warmup_", "gateway").GrainKey);
         await grain.GetAll(prefix: null);
         await grain.GetPresence();
-    }
-
-    private static async Task WriteOwnerOnlyAsync(string path, string content, CancellationToken cancellationToken)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        await using var stream = new FileStream(path, options);
-        await using var writer = new StreamWriter(stream);
-        await writer.WriteAsync(content.AsMemory(), cancellationToken);
     }
 
     private sealed record DevelopmentCredentials(string ProjectId, string ApiKey, string ApiSecret)

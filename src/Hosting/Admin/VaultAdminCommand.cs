@@ -49,7 +49,7 @@ public static class VaultAdminCommand
         if (verb == "generate-master-key")
         {
             var file = Path.GetFullPath(args.Required("--out"));
-            MasterKeyRing.WriteOwnerOnly(file, MasterKey.GenerateText());
+            OwnerOnlyFile.CreateNew(file, MasterKey.GenerateText() + "\n");
             await output.WriteLineAsync($"wrote a new master key to {file} (owner-only); point Vault:MasterKeyFile at it");
             return 0;
         }

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using OrleansVault.Grains.Audit;
+using OrleansVault.Hosting.Persistence;
 using OrleansVault.Projects;
 
 namespace OrleansVault.Hosting.Audit;
@@ -10,8 +11,23 @@ namespace OrleansVault.Hosting.Audit;
 /// </summary>
 public sealed class SqliteAuditStore(string connectionString) : IAuditStore
 {
-    private readonly SemaphoreSlim _schema = new(1, 1);
-    private volatile bool _ready;
+    private readonly SqliteTables _tables = new(connectionString, """
+        CREATE TABLE IF NOT EXISTS audit_log (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            at             INTEGER NOT NULL,
+            project_id     TEXT NOT NULL,
+            key_id         TEXT,
+            action         TEXT NOT NULL,
+            outcome        TEXT NOT NULL,
+            remote_address TEXT,
+            detail         TEXT
+        );
+        CREATE INDEX IF NOT EXISTS audit_log_by_project ON audit_log (project_id, at);
+        CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """);
 
     public async Task AppendAsync(IReadOnlyList<AuditEvent> events)
     {
@@ -78,46 +94,5 @@ public sealed class SqliteAuditStore(string connectionString) : IAuditStore
         return list;
     }
 
-    private async Task<SqliteConnection> OpenAsync()
-    {
-        var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync();
-        if (!_ready)
-        {
-            await _schema.WaitAsync();
-            try
-            {
-                if (!_ready)
-                {
-                    await using var command = connection.CreateCommand();
-                    command.CommandText = """
-                        PRAGMA journal_mode = WAL;
-                        CREATE TABLE IF NOT EXISTS audit_log (
-                            id             INTEGER PRIMARY KEY AUTOINCREMENT,
-                            at             INTEGER NOT NULL,
-                            project_id     TEXT NOT NULL,
-                            key_id         TEXT,
-                            action         TEXT NOT NULL,
-                            outcome        TEXT NOT NULL,
-                            remote_address TEXT,
-                            detail         TEXT
-                        );
-                        CREATE INDEX IF NOT EXISTS audit_log_by_project ON audit_log (project_id, at);
-                        CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
-                            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-                        CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
-                            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-                        """;
-                    await command.ExecuteNonQueryAsync();
-                    _ready = true;
-                }
-            }
-            finally
-            {
-                _schema.Release();
-            }
-        }
-
-        return connection;
-    }
+    private Task<SqliteConnection> OpenAsync() => _tables.OpenAsync();
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using OrleansVault.Hosting.Persistence;
 
 namespace OrleansVault.Hosting.Encryption;
 
@@ -25,22 +26,30 @@ public sealed class DataKeyStore
 {
     private const int NonceSize = 12;
     private const int TagSize = 16;
-    private readonly string _connectionString;
+    private readonly SqliteTables _tables;
     private readonly MasterKeyRing _masters;
     private readonly TimeSpan _refresh;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<(string Scope, int Version), DataKey> _keys = new();
     private readonly ConcurrentDictionary<string, (DataKey Key, DateTimeOffset CheckedAt)> _current = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _create = new(1, 1);
-    private volatile bool _schemaReady;
 
     public DataKeyStore(string connectionString, MasterKeyRing masters, TimeSpan refresh, TimeProvider time)
     {
-        _connectionString = connectionString;
-        if (Path.GetDirectoryName(Path.GetFullPath(new SqliteConnectionStringBuilder(connectionString).DataSource)) is { } directory)
-        {
-            Directory.CreateDirectory(directory);
-        }
+        _tables = new SqliteTables(connectionString, """
+            CREATE TABLE IF NOT EXISTS data_keys (
+                scope      TEXT NOT NULL,
+                version    INTEGER NOT NULL,
+                master_id  TEXT NOT NULL,
+                wrapped    BLOB NOT NULL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (scope, version)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS destroyed_scopes (
+                scope        TEXT NOT NULL PRIMARY KEY,
+                destroyed_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            """);
 
         _masters = masters;
         _refresh = refresh;
@@ -273,32 +282,5 @@ public sealed class DataKeyStore
 
     private static byte[] WrapContext(string scope, int version) => Encoding.UTF8.GetBytes($"ov/data-key/{scope}/{version}");
 
-    private async Task<SqliteConnection> OpenAsync()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync();
-        if (!_schemaReady)
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = """
-                PRAGMA journal_mode = WAL;
-                CREATE TABLE IF NOT EXISTS data_keys (
-                    scope      TEXT NOT NULL,
-                    version    INTEGER NOT NULL,
-                    master_id  TEXT NOT NULL,
-                    wrapped    BLOB NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    PRIMARY KEY (scope, version)
-                ) WITHOUT ROWID;
-                CREATE TABLE IF NOT EXISTS destroyed_scopes (
-                    scope        TEXT NOT NULL PRIMARY KEY,
-                    destroyed_at INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                """;
-            await command.ExecuteNonQueryAsync();
-            _schemaReady = true;
-        }
-
-        return connection;
-    }
+    private Task<SqliteConnection> OpenAsync() => _tables.OpenAsync();
 }

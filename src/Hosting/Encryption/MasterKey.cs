@@ -107,7 +107,7 @@ public sealed partial class MasterKeyRing
                     throw new InvalidOperationException($"Vault:MasterKeyFile: no master key at {file}. Create one with `admin generate-master-key --out {file}`.");
                 }
 
-                WriteOwnerOnly(file, MasterKey.GenerateText());
+                OwnerOnlyFile.CreateNew(file, MasterKey.GenerateText() + "\n");
                 LogGenerated(logger, file);
             }
 
@@ -129,19 +129,6 @@ public sealed partial class MasterKeyRing
     {
         var data = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory));
         return data + ".master.key";
-    }
-
-    public static void WriteOwnerOnly(string path, string content)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var stream = new FileStream(path, options);
-        stream.Write(Encoding.ASCII.GetBytes(content + "\n"));
     }
 
     private static void EnsureOutside(string file, string dataDirectory, string setting)

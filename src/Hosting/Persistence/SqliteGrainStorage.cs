@@ -24,21 +24,27 @@ namespace OrleansVault.Hosting.Persistence;
 public sealed partial class SqliteGrainStorage : IGrainStorage, IAsyncDisposable, IDisposable
 {
     private readonly string _storageName;
-    private readonly string _connectionString;
+    private readonly SqliteTables _tables;
     private readonly SqliteStorageOptions _options;
     private readonly Serializer _serializer;
     private readonly StateProtector _protector;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lazy<Task> _writer;
-    private volatile bool _schemaReady;
 
     public SqliteGrainStorage(string storageName, SqliteStorageOptions options, Serializer serializer, StateProtector protector, ILogger<SqliteGrainStorage> logger)
     {
         _storageName = storageName;
-        Directory.CreateDirectory(options.DataDirectory);
-        _connectionString = options.ConnectionString;
+        _tables = new SqliteTables(options.ConnectionString, """
+            CREATE TABLE IF NOT EXISTS grain_state (
+                state_name TEXT NOT NULL,
+                grain_id   TEXT NOT NULL,
+                etag       INTEGER NOT NULL,
+                payload    BLOB NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (state_name, grain_id)
+            ) WITHOUT ROWID;
+            """);
         _options = options;
         _serializer = serializer;
         _protector = protector;
@@ -178,8 +184,6 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         {
             await _writer.Value;
         }
-
-        _schemaLock.Dispose();
     }
 
     public void Dispose()
@@ -304,48 +308,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IAsyncDisposable
         return connection;
     }
 
-    private async Task<SqliteConnection> OpenAsync()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync();
-        if (!_schemaReady)
-        {
-            await EnsureSchemaAsync(connection);
-        }
-
-        return connection;
-    }
-
-    private async Task EnsureSchemaAsync(SqliteConnection connection)
-    {
-        await _schemaLock.WaitAsync();
-        try
-        {
-            if (_schemaReady)
-            {
-                return;
-            }
-
-            await using var command = connection.CreateCommand();
-            command.CommandText = """
-                PRAGMA journal_mode = WAL;
-                CREATE TABLE IF NOT EXISTS grain_state (
-                    state_name TEXT NOT NULL,
-                    grain_id   TEXT NOT NULL,
-                    etag       INTEGER NOT NULL,
-                    payload    BLOB NOT NULL,
-                    updated_at INTEGER NOT NULL,
-                    PRIMARY KEY (state_name, grain_id)
-                ) WITHOUT ROWID;
-                """;
-            await command.ExecuteNonQueryAsync();
-            _schemaReady = true;
-        }
-        finally
-        {
-            _schemaLock.Release();
-        }
-    }
+    private Task<SqliteConnection> OpenAsync() => _tables.OpenAsync();
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Storage {Storage}: write of {StateName} for {GrainId} lost an ETag race")]
     private static partial void LogEtagMismatch(ILogger logger, string storage, string stateName, GrainId grainId);

@@ -3,11 +3,11 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime;
-using Orleans.Serialization;
 using Orleans.Storage;
 using OrleansVault.Grains.Objects;
 using OrleansVault.Hosting.Encryption;
 using OrleansVault.Hosting.Persistence;
+using OrleansVault.IntegrationTests.Persistence;
 using OrleansVault.Objects;
 
 namespace OrleansVault.IntegrationTests.Encryption;
@@ -16,7 +16,7 @@ namespace OrleansVault.IntegrationTests.Encryption;
 public sealed class AtRestEncryptionTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "ov-enc-" + Guid.NewGuid().ToString("N"));
-    private readonly ServiceProvider _services = new ServiceCollection().AddSerializer(s => s.AddAssembly(typeof(SharedObjectState).Assembly)).BuildServiceProvider();
+    private readonly ServiceProvider _services = TestStorage.Serializers();
     private readonly MasterKey _master = new(RandomNumberGenerator.GetBytes(32));
     private readonly GrainId _a = GrainId.Create("sharedobject", "proj-a/c/one");
     private readonly GrainId _b = GrainId.Create("sharedobject", "proj-a/c/two");
@@ -24,12 +24,8 @@ public sealed class AtRestEncryptionTests : IDisposable
 
     private SqliteStorageOptions Options => new() { DataDirectory = _directory, Synchronous = "NORMAL" };
 
-    private (SqliteGrainStorage Storage, DataKeyStore Keys) Open(MasterKey? master = null, params MasterKey[] retired)
-    {
-        var keys = new DataKeyStore(Options.ConnectionString, new MasterKeyRing(master ?? _master, retired), TimeSpan.FromSeconds(30), TimeProvider.System);
-        var storage = new SqliteGrainStorage("VaultStore", Options, _services.GetRequiredService<Serializer>(), new StateProtector(keys), NullLogger<SqliteGrainStorage>.Instance);
-        return (storage, keys);
-    }
+    private (SqliteGrainStorage Storage, DataKeyStore Keys) Open(MasterKey? master = null, params MasterKey[] retired) =>
+        TestStorage.Open(_services, Options, new MasterKeyRing(master ?? _master, retired));
 
     private static GrainState<SharedObjectState> StateWith(string key, string valueJson)
     {

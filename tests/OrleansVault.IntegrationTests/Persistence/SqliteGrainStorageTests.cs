@@ -1,8 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime;
-using Orleans.Serialization;
 using Orleans.Storage;
 using OrleansVault.Grains.Objects;
 using OrleansVault.Hosting.Encryption;
@@ -14,18 +12,13 @@ namespace OrleansVault.IntegrationTests.Persistence;
 public sealed class SqliteGrainStorageTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "ov-sqlite-" + Guid.NewGuid().ToString("N"));
-    private readonly ServiceProvider _services = new ServiceCollection().AddSerializer(s => s.AddAssembly(typeof(SharedObjectState).Assembly)).BuildServiceProvider();
+    private readonly ServiceProvider _services = TestStorage.Serializers();
     private readonly GrainId _grain = GrainId.Create("object", "p/c/o");
 
     private readonly MasterKeyRing _masters = new(new MasterKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), []);
 
-    private SqliteGrainStorage NewStorage()
-    {
-        var options = new SqliteStorageOptions { DataDirectory = _directory, Synchronous = "FULL" };
-        Directory.CreateDirectory(_directory);
-        var keys = new DataKeyStore(options.ConnectionString, _masters, TimeSpan.FromSeconds(30), TimeProvider.System);
-        return new SqliteGrainStorage("VaultStore", options, _services.GetRequiredService<Serializer>(), new StateProtector(keys), NullLogger<SqliteGrainStorage>.Instance);
-    }
+    private SqliteGrainStorage NewStorage() =>
+        TestStorage.Open(_services, new SqliteStorageOptions { DataDirectory = _directory, Synchronous = "FULL" }, _masters).Storage;
 
     [Fact]
     public async Task State_written_by_one_instance_is_read_back_by_another()
