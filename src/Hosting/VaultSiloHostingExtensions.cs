@@ -5,7 +5,9 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
+using OrleansVault.Grains.Channels;
 using OrleansVault.Grains.Objects;
+using OrleansVault.Hosting.Webhooks;
 using OrleansVault.Grains.Audit;
 using OrleansVault.Hosting.Audit;
 using OrleansVault.Hosting.Encryption;
@@ -43,7 +45,31 @@ public static class VaultSiloHostingExtensions
             sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
         services.AddSingleton<IAuditStore>(sp => new SqliteAuditStore(sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.ConnectionString));
         services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
+        services.AddVaultChannels(configuration);
         return silo;
+    }
+
+    /// <summary>Pusher channels: channel options and the durable webhook outbox with its dispatcher.</summary>
+    public static IServiceCollection AddVaultChannels(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ChannelOptions>().Bind(configuration.GetSection(ChannelOptions.Section))
+            .Validate(o => o.FeedLease > TimeSpan.Zero && o.CacheTtl > TimeSpan.Zero && o.IndexRefresh > TimeSpan.Zero
+                && o.SubscriptionCountInterval > TimeSpan.Zero && o.AppCacheTtl >= TimeSpan.Zero, "Vault:Channels intervals must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section))
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.RequestTimeout > TimeSpan.Zero && o.Backoff > TimeSpan.Zero && o.MaxBackoff >= o.Backoff,
+                "Vault:Webhooks: PollInterval, RequestTimeout and Backoff must be positive, MaxBackoff at least Backoff.")
+            .Validate(o => o.MaxEventsPerRequest is > 0 and <= 10_000 && o.MaxAttempts > 0 && o.ImmediateRetries >= 0 && o.BatchDelay >= TimeSpan.Zero,
+                "Vault:Webhooks: MaxEventsPerRequest 1-10000, MaxAttempts positive, ImmediateRetries and BatchDelay not negative.")
+            .ValidateOnStart();
+        services.AddSingleton(sp => new SqliteWebhookOutbox(
+            sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.ConnectionString,
+            sp.GetRequiredService<StateProtector>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IChannelWebhooks>(sp => sp.GetRequiredService<SqliteWebhookOutbox>());
+        services.AddHttpClient(WebhookDispatcher.HttpClientName);
+        services.AddHostedService<WebhookDispatcher>();
+        return services;
     }
 
     /// <summary>Where and how embedded mode stores state (<c>Vault:DataDirectory</c>, <c>Vault:Storage</c>).</summary>

@@ -39,6 +39,8 @@ const dataDir = join(workDir, 'data')
 const logFile = join(workDir, 'gateway.log')
 mkdirSync(dataDir)
 const creds = { projectId: 'compat-project', apiKey: 'compat-key', apiSecret: randomSecret() }
+// The Pusher app of the shared gateway (test/pusher-*.test.mjs).
+const pusherApp = { appId: '4242', key: 'compat-pusher-key', secret: randomSecret() }
 
 let gateway // {stop, killNow} once spawned
 let testRun // child process of node --test
@@ -81,7 +83,12 @@ const signedClassEnv = {
   Vault__Bootstrap__Classes__signed__IdSignatureKeys__0__Version: '1',
   Vault__Bootstrap__Classes__signed__IdSignatureKeys__0__PublicKey: idSignatureKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
   // A class that requires end-to-end encryption (test/e2ee.test.mjs).
-  Vault__Bootstrap__Classes__sealed__RequireEndToEndEncryption: 'true'
+  Vault__Bootstrap__Classes__sealed__RequireEndToEndEncryption: 'true',
+  Vault__Bootstrap__Pusher__AppId: pusherApp.appId,
+  Vault__Bootstrap__Pusher__Key: pusherApp.key,
+  Vault__Bootstrap__Pusher__Secret: pusherApp.secret,
+  Vault__Bootstrap__Pusher__SubscriptionCount: 'true',
+  Vault__Channels__SubscriptionCountInterval: '00:00:00.100'
 }
 
 function secretsInLog () {
@@ -89,6 +96,7 @@ function secretsInLog () {
   const masterKeyFile = `${dataDir.replace(/\/+$/, '')}.master.key`
   const found = []
   if (log.includes(creds.apiSecret)) found.push('the API secret')
+  if (log.includes(pusherApp.secret)) found.push('the Pusher app secret')
   if (/eyJhbGciOiJFUzI1NiIs|eyJhbGciOiJ/.test(log)) found.push('a JWT')
   if (existsSync(masterKeyFile) && log.includes(readFileSync(masterKeyFile, 'utf8').trim())) found.push('the master key')
   return found
@@ -133,6 +141,9 @@ async function main () {
       VAULT_KEY: creds.apiKey,
       VAULT_SECRET: creds.apiSecret,
       VAULT_DATA_DIR: dataDir,
+      VAULT_PUSHER_APP_ID: pusherApp.appId,
+      VAULT_PUSHER_KEY: pusherApp.key,
+      VAULT_PUSHER_SECRET: pusherApp.secret,
       // The private key of the "signed" class's object-ID signatures (test/idsignature.test.mjs signs with it).
       VAULT_IDSIG_KEY: idSignatureKey.privateKey.export({ type: 'pkcs8', format: 'pem' }),
       VAULT_REPO_ROOT: REPO_ROOT,

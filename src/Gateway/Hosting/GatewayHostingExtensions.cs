@@ -7,6 +7,7 @@ using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Bootstrap;
 using OrleansVault.Gateway.Limits;
 using OrleansVault.Gateway.Options;
+using OrleansVault.Gateway.Pusher;
 using OrleansVault.Gateway.Transport;
 using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Gateway.WebSockets;
@@ -78,10 +79,12 @@ public static class GatewayHostingExtensions
         services.AddSingleton<ObjectFeeds>();
         services.AddSingleton<VaultriceSocketEndpoint>();
         services.AddSingleton<GatewayReadiness>();
+        services.AddVaultPusher(configuration);
 
         // Embedded mode: the gateway co-hosts a silo. The bootstrapper is added after it so it starts once the silo runs.
         builder.UseOrleans(silo => silo.AddVaultSilo(configuration));
         services.AddHostedService<ProjectBootstrapper>();
+        services.AddHostedService<PusherAppBootstrapper>();
 
         // Registered after the silo, so they stop before it (hosted services stop in reverse order) and the audit trail's
         // last flush still reaches the grains.
@@ -135,6 +138,7 @@ public static class GatewayHostingExtensions
         app.MapVaultriceApi();
         app.MapAdminApi();
         VaultriceSocketEndpoint.Map(app);
+        app.MapPusherProtocol();
         return app;
     }
 }

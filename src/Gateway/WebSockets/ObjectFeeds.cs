@@ -45,8 +45,8 @@ public sealed class ObjectFeeds(IClusterClient client, ILogger<ObjectFeeds> logg
     internal void Forget(ObjectFeed feed) => _feeds.TryRemove(new KeyValuePair<string, ObjectFeed>(feed.ObjectKey, feed));
 }
 
-/// <summary>Renews the gateway's feeds well within the objects' feed lease (<c>Vault:WebSockets:FeedRenewInterval</c>).</summary>
-public sealed class FeedRenewalService(ObjectFeeds feeds, IOptions<SocketOptions> options, TimeProvider time) : BackgroundService
+/// <summary>Renews the gateway's object and channel feeds well within their feed leases (<c>Vault:WebSockets:FeedRenewInterval</c>).</summary>
+public sealed class FeedRenewalService(ObjectFeeds feeds, Pusher.ChannelFeeds channels, IOptions<SocketOptions> options, TimeProvider time) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -56,6 +56,7 @@ public sealed class FeedRenewalService(ObjectFeeds feeds, IOptions<SocketOptions
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await feeds.RenewAllAsync(stoppingToken);
+                await channels.RenewAllAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -158,7 +159,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
             }
             finally
             {
-                _client.DeleteObjectReference<IObjectFeedObserver>(toCancel);
+                ObserverRelease.Later(_client, toCancel);
             }
         }
     }

@@ -49,6 +49,8 @@ public static class ErrorCodes
     public const string EncryptionRequired = "encryptionError.required";
     public const string AtomicInEncryptedClass = "encryptionError.atomic.refused";
 
+    public const string PusherKeyTaken = "conflictError.pusherKey.taken";
+
     public const string UpdatedAtMismatch = "conflictError.updatedAt.mismatch";
     public const string KeyVersionMismatch = "conflictError.keyVersion.mismatch";
 

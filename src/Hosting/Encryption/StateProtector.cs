@@ -26,9 +26,12 @@ public sealed class StateProtector(DataKeyStore keys)
     /// Which data key protects a state: grains keyed "project" or "project/…" belong to that project; the key ring
     /// (state "keyring") to the cluster.
     /// </summary>
+    /// <summary>Data-key scopes of Pusher apps are <c>pusher.{appId}</c> (project ids cannot contain a dot).</summary>
+    public const string PusherScopePrefix = "pusher.";
+
     public static string ScopeOf(string stateName, string grainId)
     {
-        if (stateName == "keyring")
+        if (stateName is "keyring" or "pusherApps")
         {
             return ClusterScope;
         }
@@ -36,7 +39,10 @@ public sealed class StateProtector(DataKeyStore keys)
         var typeEnd = grainId.IndexOf('/', StringComparison.Ordinal);
         var key = typeEnd < 0 ? grainId : grainId[(typeEnd + 1)..];
         var slash = key.IndexOf('/', StringComparison.Ordinal);
-        return slash < 0 ? key : key[..slash];
+        var first = slash < 0 ? key : key[..slash];
+
+        // Pusher apps have their own data keys, apart from any project that happens to share the name.
+        return stateName.StartsWith("pusher", StringComparison.Ordinal) ? PusherScopePrefix + first : first;
     }
 
     /// <summary>The data key version a stored payload was written under, or null when it is not in this format.</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CsCheck;
+using OrleansVault.Channels;
 using OrleansVault.Gateway.Pusher.Protocol;
 
 namespace OrleansVault.UnitTests.Pusher;
@@ -98,7 +99,7 @@ public sealed class PusherProtocolTests
     [Fact]
     public void Presence_data_has_ids_hash_and_count()
     {
-        var json = PusherFrames.PresenceData([new PusherMember("1", """{"name":"a"}"""), new PusherMember("2", null)]);
+        var json = PusherFrames.PresenceData([new ChannelMember("1", """{"name":"a"}"""), new ChannelMember("2", null)]);
         using var document = JsonDocument.Parse(json);
         var presence = document.RootElement.GetProperty("presence");
         Assert.Equal(2, presence.GetProperty("count").GetInt32());

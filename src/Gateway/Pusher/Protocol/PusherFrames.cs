@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using OrleansVault.Channels;
 
 namespace OrleansVault.Gateway.Pusher.Protocol;
 
@@ -172,10 +173,10 @@ public static class PusherFrames
             writer.WriteEndObject();
         });
 
-    public static byte[] SubscriptionSucceeded(string channel, IReadOnlyCollection<PusherMember>? members) =>
+    public static byte[] SubscriptionSucceeded(string channel, IReadOnlyCollection<ChannelMember>? members) =>
         Event("pusher_internal:subscription_succeeded", channel, members is null ? "{}" : PresenceData(members));
 
-    public static string PresenceData(IReadOnlyCollection<PusherMember> members) => Json(w =>
+    public static string PresenceData(IReadOnlyCollection<ChannelMember> members) => Json(w =>
     {
         w.WriteStartObject("presence");
         w.WriteStartArray("ids");
@@ -204,7 +205,7 @@ public static class PusherFrames
         w.WriteEndObject();
     });
 
-    public static byte[] MemberAdded(string channel, PusherMember member) =>
+    public static byte[] MemberAdded(string channel, ChannelMember member) =>
         Event("pusher_internal:member_added", channel, Json(w =>
         {
             w.WriteString("user_id", member.UserId);

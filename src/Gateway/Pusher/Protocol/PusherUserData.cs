@@ -1,9 +1,7 @@
 using System.Text.Json;
+using OrleansVault.Channels;
 
 namespace OrleansVault.Gateway.Pusher.Protocol;
-
-/// <summary>A presence member or signed-in user: its id and its <c>user_info</c> as raw JSON (null when absent).</summary>
-public sealed record PusherMember(string UserId, string? UserInfoJson);
 
 /// <summary>
 /// Reads presence <c>channel_data</c> (<c>{"user_id":…, "user_info":…}</c>) and sign-in <c>user_data</c>
@@ -11,14 +9,8 @@ public sealed record PusherMember(string UserId, string? UserInfoJson);
 /// </summary>
 public static class PusherUserData
 {
-    /// <summary>Longest user id accepted (Pusher documents 128).</summary>
-    public const int MaxUserIdLength = 128;
-
-    public static bool IsValidUserId(string? id) =>
-        !string.IsNullOrEmpty(id) && id.Length <= MaxUserIdLength && !id.Any(char.IsControl);
-
     /// <summary>Parses presence channel data; null with <paramref name="problem"/> set when it is not usable.</summary>
-    public static PusherMember? ParseChannelData(string channelData, int maxUserInfoBytes, out string? problem)
+    public static ChannelMember? ParseChannelData(string channelData, int maxUserInfoBytes, out string? problem)
     {
         problem = null;
         try
@@ -38,9 +30,9 @@ public static class PusherUserData
                 JsonValueKind.Number => idElement.GetRawText(),
                 _ => null,
             };
-            if (!IsValidUserId(id))
+            if (!PusherChannelName.IsValidUserId(id))
             {
-                problem = $"user_id must be a non-empty string of at most {MaxUserIdLength} characters";
+                problem = $"user_id must be a non-empty string of at most {PusherChannelName.MaxUserIdLength} characters";
                 return null;
             }
 
@@ -55,7 +47,7 @@ public static class PusherUserData
                 }
             }
 
-            return new PusherMember(id!, info);
+            return new ChannelMember(id!, info);
         }
         catch (JsonException)
         {
@@ -75,7 +67,7 @@ public static class PusherUserData
             if (root.ValueKind == JsonValueKind.Object
                 && root.TryGetProperty("id", out var id)
                 && id.ValueKind == JsonValueKind.String
-                && IsValidUserId(id.GetString()))
+                && PusherChannelName.IsValidUserId(id.GetString()))
             {
                 return id.GetString();
             }

@@ -1,4 +1,4 @@
-namespace OrleansVault.Gateway.Pusher.Protocol;
+namespace OrleansVault.Channels;
 
 /// <summary>What a channel's name prefix makes it (Pusher channel types).</summary>
 public enum PusherChannelKind
@@ -30,7 +30,7 @@ public static class PusherChannelName
 
         if (name.StartsWith(UserPrefix, StringComparison.Ordinal))
         {
-            return PusherUserData.IsValidUserId(name[UserPrefix.Length..]);
+            return IsValidUserId(name[UserPrefix.Length..]);
         }
 
         foreach (var c in name)
@@ -63,6 +63,12 @@ public static class PusherChannelName
     /// <summary>Private, presence and encrypted channels need a signed authorization to subscribe.</summary>
     public static bool NeedsAuthorization(PusherChannelKind kind) =>
         kind is PusherChannelKind.Private or PusherChannelKind.Presence or PusherChannelKind.PrivateEncrypted;
+
+    /// <summary>Longest user id accepted (Pusher documents 128).</summary>
+    public const int MaxUserIdLength = 128;
+
+    public static bool IsValidUserId(string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= MaxUserIdLength && !id.Any(char.IsControl);
 
     /// <summary>The user channel of <paramref name="userId"/>.</summary>
     public static string UserChannel(string userId) => UserPrefix + userId;

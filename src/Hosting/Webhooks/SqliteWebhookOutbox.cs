@@ -1,0 +1,149 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using OrleansVault.Channels;
+using OrleansVault.Grains.Channels;
+using OrleansVault.Hosting.Encryption;
+using OrleansVault.Hosting.Persistence;
+
+namespace OrleansVault.Hosting.Webhooks;
+
+/// <summary>A stored delivery: one event for one target URL of one app, and how often it failed.</summary>
+public sealed record WebhookDelivery(long Id, string AppId, string Url, WebhookEvent Event, int Attempts);
+
+/// <summary>
+/// The durable webhook outbox in the embedded SQLite file (table <c>webhook_outbox</c>): one row per event and target,
+/// its event encrypted under the app's data key (client events carry user data). A row leaves the table only when
+/// delivered or given up, so deliveries survive a restart (at least once).
+/// </summary>
+public sealed class SqliteWebhookOutbox : IChannelWebhooks
+{
+    private const string StateName = "pusherWebhook";
+    private readonly SqliteTables _tables;
+    private readonly StateProtector _protector;
+    private readonly TimeProvider _time;
+
+    public SqliteWebhookOutbox(string connectionString, StateProtector protector, TimeProvider time)
+    {
+        _protector = protector;
+        _time = time;
+        _tables = new SqliteTables(connectionString, """
+            CREATE TABLE IF NOT EXISTS webhook_outbox (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                app_id     TEXT NOT NULL,
+                url        TEXT NOT NULL,
+                payload    BLOB NOT NULL,
+                attempts   INTEGER NOT NULL DEFAULT 0,
+                due_at     INTEGER NOT NULL,
+                created_at INTEGER NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox (due_at, id);
+            """);
+    }
+
+    /// <summary>Raised after events were stored, so the dispatcher need not wait for its next poll.</summary>
+    public event Action? Enqueued;
+
+    public async Task EnqueueAsync(PusherApp app, WebhookEvent e)
+    {
+        var targets = app.Webhooks.Where(w => w.Wants(e.Name)).Select(w => w.Url).Distinct().ToList();
+        if (targets.Count == 0)
+        {
+            return;
+        }
+
+        var payload = await _protector.ProtectAsync(StateName, GrainIdOf(app.AppId), JsonSerializer.SerializeToUtf8Bytes(e));
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await _tables.OpenAsync();
+        await using var transaction = connection.BeginTransaction();
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO webhook_outbox (app_id, url, payload, due_at, created_at) VALUES ($app, $url, $payload, $now, $now)";
+        command.Parameters.AddWithValue("$app", app.AppId);
+        var url = command.Parameters.Add("$url", SqliteType.Text);
+        command.Parameters.AddWithValue("$payload", payload);
+        command.Parameters.AddWithValue("$now", now);
+        foreach (var target in targets)
+        {
+            url.Value = target;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
+        Enqueued?.Invoke();
+    }
+
+    /// <summary>The oldest due deliveries, at most <paramref name="limit"/>.</summary>
+    public async Task<IReadOnlyList<WebhookDelivery>> DueAsync(int limit)
+    {
+        var rows = new List<(long Id, string App, string Url, byte[] Payload, int Attempts)>();
+        await using (var connection = await _tables.OpenAsync())
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT id, app_id, url, payload, attempts FROM webhook_outbox WHERE due_at <= $now ORDER BY id LIMIT $limit";
+            command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$limit", limit);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), (byte[])reader.GetValue(3), reader.GetInt32(4)));
+            }
+        }
+
+        var deliveries = new List<WebhookDelivery>(rows.Count);
+        foreach (var row in rows)
+        {
+            var plain = await _protector.UnprotectAsync(StateName, GrainIdOf(row.App), row.Payload);
+            deliveries.Add(new WebhookDelivery(row.Id, row.App, row.Url, JsonSerializer.Deserialize<WebhookEvent>(plain)!, row.Attempts));
+        }
+
+        return deliveries;
+    }
+
+    public async Task DeleteAsync(IEnumerable<long> ids)
+    {
+        await using var connection = await _tables.OpenAsync();
+        await using var transaction = connection.BeginTransaction();
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "DELETE FROM webhook_outbox WHERE id = $id";
+        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        foreach (var value in ids)
+        {
+            id.Value = value;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>Records a failed delivery: tried again at <paramref name="dueAt"/>.</summary>
+    public async Task PostponeAsync(IEnumerable<long> ids, long dueAt)
+    {
+        await using var connection = await _tables.OpenAsync();
+        await using var transaction = connection.BeginTransaction();
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "UPDATE webhook_outbox SET attempts = attempts + 1, due_at = $due WHERE id = $id";
+        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        command.Parameters.AddWithValue("$due", dueAt);
+        foreach (var value in ids)
+        {
+            id.Value = value;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>How many deliveries wait (for metrics and tests).</summary>
+    public async Task<long> CountAsync()
+    {
+        await using var connection = await _tables.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM webhook_outbox";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    // Bound into the ciphertext like a grain id, so a row cannot be moved to another app.
+    private static string GrainIdOf(string appId) => $"webhook/{appId}";
+}
