@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Orleans.TestingHost;
+using OrleansVault.Channels;
+using OrleansVault.Grains.Channels;
 using OrleansVault.Grains.Objects;
 using OrleansVault.Objects;
 
@@ -25,6 +27,12 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage("inner");
             silo.Services.AddKeyedSingleton<IGrainStorage>(SharedObjectOptions.StorageName, (sp, _) => new FlakyStorage(sp.GetRequiredKeyedService<IGrainStorage>("inner")));
             silo.Services.AddSingleton(TimeProvider.System);
+            silo.Services.AddSingleton<IChannelWebhooks>(RecordedWebhooks.Instance);
+            silo.Services.Configure<ChannelOptions>(o =>
+            {
+                o.FeedLease = FeedLease;
+                o.AppCacheTtl = TimeSpan.Zero;
+            });
             silo.Services.Configure<SharedObjectOptions>(o =>
             {
                 o.HistoryLength = 50;
@@ -68,4 +76,18 @@ public sealed class FlakyStorage(IGrainStorage inner) : IGrainStorage
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+}
+
+/// <summary>Where the test cluster's channels hand their webhook events: kept in memory for the tests to inspect.</summary>
+public sealed class RecordedWebhooks : IChannelWebhooks
+{
+    public static RecordedWebhooks Instance { get; } = new();
+
+    public System.Collections.Concurrent.ConcurrentQueue<(string AppId, WebhookEvent Event)> Events { get; } = new();
+
+    public Task EnqueueAsync(PusherApp app, WebhookEvent e)
+    {
+        Events.Enqueue((app.AppId, e));
+        return Task.CompletedTask;
+    }
 }

@@ -93,8 +93,8 @@ export function collect (channel, event) {
   return seen
 }
 
-/** A raw protocol socket: frames parsed, `next(pred)` waits for one, `closed` resolves with {code, reason}. */
-export async function raw (app, { key = app.key, query = 'protocol=7&client=raw&version=1' } = {}) {
+/** A raw protocol socket (answering server pings unless autoPong is false): frames parsed, `next(pred)` waits for one, `closed` resolves with {code, reason}. */
+export async function raw (app, { key = app.key, query = 'protocol=7&client=raw&version=1', autoPong = true } = {}) {
   const url = `${app.baseUrl.replace(/^http/, 'ws')}/app/${key}?${query}`
   const ws = new WebSocket(url)
   const frames = []
@@ -102,6 +102,8 @@ export async function raw (app, { key = app.key, query = 'protocol=7&client=raw&
   const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
   ws.on('message', (buf) => {
     const frame = JSON.parse(buf.toString())
+    // Like pusher-js: a server ping is answered at once (unless the test plays a silent client).
+    if (autoPong && frame.event === 'pusher:ping') { ws.send(JSON.stringify({ event: 'pusher:pong', data: {} })); return }
     frames.push(frame)
     for (const w of [...waiters]) {
       if (w.pred(frame)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(frame) }

@@ -228,8 +228,15 @@ public static class PusherFrames
 
     public static byte[] CacheMiss(string channel) => Event("pusher:cache_miss", channel, "{}");
 
+    /// <summary><c>pusher:signin_success</c>: data is an object (not a string) holding the signed user data.</summary>
     public static byte[] SignInSuccess(string userData) =>
-        Event("pusher:signin_success", null, Json(w => w.WriteString("user_data", userData)));
+        Write(writer =>
+        {
+            writer.WriteString("event", "pusher:signin_success");
+            writer.WriteStartObject("data");
+            writer.WriteString("user_data", userData);
+            writer.WriteEndObject();
+        });
 
     public static byte[] Pong() => Event("pusher:pong", null, "{}");
 
