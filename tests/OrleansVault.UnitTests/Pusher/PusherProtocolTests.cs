@@ -148,4 +148,14 @@ public sealed class PusherProtocolTests
     [InlineData("""{"name":"x"}""", null)]
     [InlineData("nope", null)]
     public void Sign_in_user_data_needs_a_string_id(string data, string? id) => Assert.Equal(id, PusherUserData.ParseSignInUserId(data, out _));
+
+    [Fact]
+    public void String_data_escapes_quotes_the_short_way_and_round_trips()
+    {
+        var frame = PusherFrames.Event("e", "c", """{"a":"<b>&"}""");
+        var text = Encoding.UTF8.GetString(frame);
+        Assert.Contains("""{\"a\":\"<b>&\"}""", text, StringComparison.Ordinal);
+        using var document = JsonDocument.Parse(frame);
+        Assert.Equal("""{"a":"<b>&"}""", document.RootElement.GetProperty("data").GetString());
+    }
 }

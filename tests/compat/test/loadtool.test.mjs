@@ -62,18 +62,22 @@ test('run: refuses a non-loopback target', { timeout: 60_000 }, async () => {
 test('bench --size smoke: our gateway and both baselines, with ratios', { timeout: 240_000 }, async () => {
   const dir = makeTempDir('orleansvault-bench-')
   try {
-    const { code, out } = await runTool(['bench', '--size', 'smoke', '--scenarios', 'broadcast,hold,http,capacity', '--out', dir, '--no-live',
+    const { code, out } = await runTool(['bench', '--size', 'smoke', '--scenarios', 'broadcast,hold,http,pusher,capacity', '--out', dir, '--no-live',
       '--gateway-dll', bin('src/Gateway', 'OrleansVault.Gateway'), '--baselines-dll', bin('tools/Baselines', 'OrleansVault.Baselines')], 230_000)
     assert.equal(code, 0, out)
     const report = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))
-    assert.equal(report.results.length, 3 + 3 + 3 + 1)
+    assert.equal(report.results.length, 3 + 3 + 3 + 2 + 1)
     report.results.forEach(assertWellFormed)
     assert.deepEqual(report.results.map((r) => r.target).slice(0, 3).sort(), ['orleansvault', 'plain-signalr', 'plain-websocket'])
-    assert.deepEqual(report.benchmarks.map((b) => b.benchmark), ['broadcast', 'hold', 'http', 'capacity'])
+    assert.deepEqual(report.benchmarks.map((b) => b.benchmark), ['broadcast', 'hold', 'http', 'pusher', 'capacity'])
     const broadcast = report.benchmarks[0]
     assert.ok(typeof broadcast.ratio === 'number' && broadcast.ratio > 0, JSON.stringify(broadcast))
     assert.ok(report.results.filter((r) => r.scenario === 'hold').every((r) => r.memoryPerConnectionKb !== null))
-    assert.equal(report.benchmarks[3].met, true, JSON.stringify(report.benchmarks[3]))
+    // The Pusher door against the plain WebSocket server: every event to every subscriber, with a ratio.
+    const pusher = report.results.find((r) => r.scenario === 'pusher' && r.target === 'orleansvault-pusher')
+    assert.ok(pusher && pusher.deliveries > 0 && pusher.deliveries === pusher.expectedDeliveries, JSON.stringify(pusher))
+    assert.ok(typeof report.benchmarks[3].ratio === 'number' && report.benchmarks[3].ratio > 0, JSON.stringify(report.benchmarks[3]))
+    assert.equal(report.benchmarks[4].met, true, JSON.stringify(report.benchmarks[4]))
     assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /^\| benchmark \(smoke\) \|/)
   } finally {
     removeDir(dir)

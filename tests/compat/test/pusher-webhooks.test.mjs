@@ -3,6 +3,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { ownGateway } from '../lib/own-gateway.mjs'
 import { client, server, subscribed, unique, waitFor } from '../lib/pusher.mjs'
 import { randomSecret } from '../lib/gateway.mjs'
@@ -76,17 +78,28 @@ test('webhooks for an endpoint that fails are delivered after it recovers, acros
   let gateway = gw.gateway ?? await gw.start(env)
   receiver.status = 503
   const failedBefore = receiver.requests
-  const name = unique('durable')
-  const pusher = client(appOn(gateway))
-  await subscribed(pusher, name)
+  const name = unique('presence-durable')
+  const marker = 'WEBHOOK-OUTBOX-PLAINTEXT-MARKER'
+  const sender = client(appOn(gateway), { presence: { user_id: 'sender' } })
+  const listener = client(appOn(gateway), { presence: { user_id: 'listener' } })
+  const channel = await subscribed(sender, name)
+  await subscribed(listener, name)
+  channel.trigger('client-note', { marker })
   await waitFor(() => receiver.requests >= failedBefore + 2, 15_000, 'failed delivery attempts')
   assert.ok(!has((e) => e.channel === name))
-  pusher.disconnect()
+  sender.disconnect()
+  listener.disconnect()
   await gateway.stop()
+
+  // While waiting in the outbox the client event's data is encrypted: no file of the data directory holds it.
+  for (const file of readdirSync(gw.dataDir).filter((f) => statSync(join(gw.dataDir, f)).isFile())) {
+    assert.ok(!readFileSync(join(gw.dataDir, file)).includes(marker), `${file} holds a webhook event in plaintext`)
+  }
 
   receiver.status = 200
   gateway = await gw.start(env, 'gateway-restarted.log')
-  await waitFor(() => has((e) => e.name === 'channel_occupied' && e.channel === name), 30_000, 'the stored webhook after the restart')
+  await waitFor(() => has((e) => e.name === 'channel_occupied' && e.channel === name)
+    && has((e) => e.name === 'client_event' && e.channel === name && JSON.parse(e.data).marker === marker), 30_000, 'the stored webhooks after the restart')
 })
 
 test.after(() => new Promise((resolve) => http.close(resolve)))

@@ -41,6 +41,10 @@ public static class BenchPlan
                 All, "signalr", "write->subscriber p99 ms", r => r.LatencyP99Ms, false, 1.5, r => r.LatencyP99Ms < 10, "< 10 ms and <= 1.5x plain SignalR"),
             ["hold"] = new("hold", o => o with { Scenario = "hold", Connections = N(5000, 50), Objects = 100, Duration = TimeSpan.FromSeconds(N(5, 1)) },
                 All, "signalr", "KB per idle connection", r => r.MemoryPerConnectionKb ?? double.NaN, false, 1.3, null, "<= 1.3x plain SignalR"),
+            ["pusher"] = new("pusher", o => o with { Scenario = "broadcast", Subscribers = N(1000, 20), Rate = N(150, 20), Duration = seconds, Drain = drain, Warmup = warmup },
+                ["pusher", "plainws"], "plainws", "deliveries/s", r => r.DeliveriesPerSecond, true, 0.6, null, ">= 0.6x plain Kestrel WebSocket"),
+            ["pusher-max"] = new("pusher-max", o => o with { Scenario = "broadcast", Subscribers = N(1000, 20), Rate = N(400, 50), Duration = TimeSpan.FromSeconds(N(5, 2)), Drain = TimeSpan.FromSeconds(N(60, 5)), Warmup = warmup },
+                ["pusher", "plainws"], "plainws", "deliveries/s", r => r.DeliveriesPerSecond, true, 0.6, null, ">= 0.6x plain Kestrel WebSocket (offered 400k/s)"),
             ["http"] = new("http", o => o with { Scenario = "http", Connections = N(32, 4), Objects = 100, Duration = seconds, Warmup = warmup },
                 All, "plainws", "requests/s", r => r.RequestsPerSecond, true, null, null, "(reported only)"),
             ["capacity"] = new("capacity", o => o with

@@ -45,20 +45,23 @@ public static class BenchRunner
                 // A key for this run only (no key file left behind); the load comes from one address, so its rate is not limited.
                 ["Vault__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
                 ["Vault__Limits__RequestsPerSecondPerAddress"] = "0",
+                ["Vault__Bootstrap__Pusher__AppId"] = "bench",
+                ["Vault__Bootstrap__Pusher__Key"] = "bench-pusher-key",
+                ["Vault__Bootstrap__Pusher__Secret"] = secret,
             }, "/health/ready", dataDirectory, cancellationToken);
             await using var baselines = await ServerProcess.StartAsync(baselinesDll, new Dictionary<string, string>(), "/health", null, cancellationToken);
 
             var byTarget = new Dictionary<string, ScenarioResult>(StringComparer.Ordinal);
             foreach (var target in item.Targets)
             {
-                var server = target == "vaultrice" ? gateway : baselines;
+                var server = target is "vaultrice" or "pusher" ? gateway : baselines;
                 var run = item.Configure(options with
                 {
                     Command = "run",
                     Target = target,
                     Urls = [server.Url],
                     ProjectId = "bench",
-                    ApiKey = "bench-key",
+                    ApiKey = target == "pusher" ? "bench-pusher-key" : "bench-key",
                     ApiSecret = secret,
                     ServerPid = server.Pid,
                     RunId = Guid.NewGuid().ToString("N")[..8],
@@ -125,7 +128,8 @@ public sealed record BenchRow(string Benchmark, string Measure, double Value, st
 {
     public static BenchRow From(BenchItem item, IReadOnlyDictionary<string, ScenarioResult> byTarget)
     {
-        var ours = byTarget["vaultrice"];
+        // The first target is ours (the Vaultrice or the Pusher door); the baseline is named.
+        var ours = byTarget[item.Targets[0]];
         var value = item.Value(ours);
         double? ratio = null;
         var baselineText = "-";

@@ -149,7 +149,7 @@ public sealed record LoadOptions
             CsvPath = values.Remove("csv", out var csv) ? csv : null,
             ServerPid = values.Remove("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
             Live = Get("no-live", "false") != "true" && !Console.IsOutputRedirected,
-            BenchScenarios = [.. Get("scenarios", "broadcast,broadcast-max,objects,latency,hold,http").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            BenchScenarios = [.. Get("scenarios", "broadcast,broadcast-max,objects,latency,hold,http,pusher").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             Size = Get("size", "full"),
             GatewayDll = values.Remove("gateway-dll", out var gw) ? gw : null,
             BaselinesDll = values.Remove("baselines-dll", out var bl) ? bl : null,
@@ -198,9 +198,9 @@ public sealed record LoadOptions
 
     private void Validate()
     {
-        if (Target is not ("vaultrice" or "plainws" or "signalr"))
+        if (Target is not ("vaultrice" or "pusher" or "plainws" or "signalr"))
         {
-            throw new UsageException("--target is vaultrice, plainws or signalr");
+            throw new UsageException("--target is vaultrice, pusher, plainws or signalr");
         }
 
         if (Scenario is not ("hold" or "broadcast" or "objects" or "http" or "churn" or "mixed"))
@@ -213,9 +213,9 @@ public sealed record LoadOptions
             throw new UsageException("--publish is item or message");
         }
 
-        if (Command == "run" && Target == "vaultrice" && (ProjectId.Length == 0 || ApiKey.Length == 0 || ApiSecret.Length == 0))
+        if (Command == "run" && Target is "vaultrice" or "pusher" && (ProjectId.Length == 0 || ApiKey.Length == 0 || ApiSecret.Length == 0))
         {
-            throw new UsageException("the vaultrice target needs --project, --key and --secret");
+            throw new UsageException("the vaultrice and pusher targets need --project, --key and --secret (pusher: the app id, key and secret)");
         }
 
         if (!AllowNonLoopback)

@@ -10,9 +10,9 @@ public static class Usage
           bench  OrleansVault against plain SignalR and plain Kestrel WebSockets, same machine, same run
 
         run options
-          --target vaultrice|plainws|signalr     (default vaultrice)
+          --target vaultrice|pusher|plainws|signalr  (default vaultrice)
           --url URL[,URL...]                      gateways (round-robin); loopback only unless --allow-non-loopback
-          --project ID --key KEY --secret SECRET  vaultrice credentials
+          --project ID --key KEY --secret SECRET  vaultrice credentials (pusher: app id, key, secret)
           --class NAME                            class of the objects used (default loadtest)
           --scenario hold|broadcast|objects|http|churn|mixed
           --connections N    idle connections (hold), loops (http, churn)        default 100
@@ -33,7 +33,8 @@ public static class Usage
 
         bench options
           --size smoke|full            problem sizes (default full)
-          --scenarios a,b,...          broadcast,broadcast-max,objects,latency,hold,http,capacity (default all but capacity)
+          --scenarios a,b,...          broadcast,broadcast-max,objects,latency,hold,http,pusher,pusher-max,capacity
+                                       (default all but capacity and pusher-max)
           --gateway-dll PATH --baselines-dll PATH   default: the Release builds in this repository
           --out DIR                    where results.json, results.csv and summary.md go (artifacts/bench)
         """;

@@ -18,6 +18,7 @@ public static class LoadRun
     {
         "vaultrice" => new VaultriceTarget(options, network),
         "plainws" => new PlainWebSocketTarget(options, network),
+        "pusher" => new PusherTarget(options, network),
         "signalr" => new SignalRTarget(options, network),
         _ => throw new UsageException($"unknown target {options.Target}"),
     };
@@ -121,7 +122,7 @@ public static class LoadRun
                 window = Math.Max(window, report.WindowSeconds);
             }
 
-            return ScenarioResult.From(options.Scenario, options.Target == "vaultrice" ? "orleansvault" : options.Target, Describe(options), metrics,
+            return ScenarioResult.From(options.Scenario, options.Target switch { "vaultrice" => "orleansvault", "pusher" => "orleansvault-pusher", var other => other }, Describe(options), metrics,
                 setupTime, TimeSpan.FromSeconds(window), plan.Publishes ? plan.ExpectedDeliveries(metrics.Acked, options) : 0, idle, connected, end);
         }
         finally

@@ -245,10 +245,14 @@ public static class PusherFrames
     /// <summary>Writes a small JSON object to text.</summary>
     public static string Json(Action<Utf8JsonWriter> body) => Encoding.UTF8.GetString(Write(body));
 
+    // Frames go to WebSocket clients, never into HTML: escape only what JSON requires, so a string data field reads
+    // {\"a\":1} as Pusher's own service sends it, not {\u0022a\u0022:1}.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static byte[] Write(Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
             body(writer);
