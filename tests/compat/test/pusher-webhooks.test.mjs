@@ -49,7 +49,7 @@ const env = {
 const appOn = (gateway) => ({ ...pusherApp, baseUrl: gateway.baseUrl })
 const has = (pred) => receiver.events.some(pred)
 
-test('channel, member, client-event and subscription-count webhooks arrive signed and valid', { timeout: 120_000 }, async (t) => {
+test('channel, member, client-event, subscription-count and cache-miss webhooks arrive signed and valid', { timeout: 120_000 }, async (t) => {
   t.after(() => { if (receiver.invalid > 0) gw.markFailed() })
   const gateway = await gw.start(env)
   const app = appOn(gateway)
@@ -61,10 +61,13 @@ test('channel, member, client-event and subscription-count webhooks arrive signe
   a.trigger('client-wave', { hi: 1 })
   const counted = unique('counted-hooks')
   await subscribed(alice, counted)
+  const cached = unique('cache-hooks')
+  await subscribed(alice, cached).catch(() => {}) // a cache channel answers with cache_miss, not only succeeded
   await waitFor(() => has((e) => e.name === 'channel_occupied' && e.channel === name)
     && has((e) => e.name === 'member_added' && e.channel === name && e.user_id === 'bob')
     && has((e) => e.name === 'client_event' && e.channel === name && e.event === 'client-wave' && e.user_id === 'alice' && JSON.parse(e.data).hi === 1)
-    && has((e) => e.name === 'subscription_count' && e.channel === counted && e.subscription_count === 1), 15_000, 'occupied, member_added, client_event and subscription_count webhooks')
+    && has((e) => e.name === 'subscription_count' && e.channel === counted && e.subscription_count === 1)
+    && has((e) => e.name === 'cache_miss' && e.channel === cached), 15_000, 'occupied, member_added, client_event, subscription_count and cache_miss webhooks')
   bob.disconnect()
   alice.unsubscribe(name)
   await waitFor(() => has((e) => e.name === 'member_removed' && e.user_id === 'bob')
