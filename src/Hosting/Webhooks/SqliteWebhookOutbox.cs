@@ -99,33 +99,25 @@ public sealed class SqliteWebhookOutbox : IChannelWebhooks
         return deliveries;
     }
 
-    public async Task DeleteAsync(IEnumerable<long> ids)
-    {
-        await using var connection = await _tables.OpenAsync();
-        await using var transaction = connection.BeginTransaction();
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "DELETE FROM webhook_outbox WHERE id = $id";
-        var id = command.Parameters.Add("$id", SqliteType.Integer);
-        foreach (var value in ids)
-        {
-            id.Value = value;
-            await command.ExecuteNonQueryAsync();
-        }
-
-        await transaction.CommitAsync();
-    }
+    public Task DeleteAsync(IEnumerable<long> ids) => ForEachIdAsync("DELETE FROM webhook_outbox WHERE id = $id", ids, dueAt: null);
 
     /// <summary>Records a failed delivery: tried again at <paramref name="dueAt"/>.</summary>
-    public async Task PostponeAsync(IEnumerable<long> ids, long dueAt)
+    public Task PostponeAsync(IEnumerable<long> ids, long dueAt) =>
+        ForEachIdAsync("UPDATE webhook_outbox SET attempts = attempts + 1, due_at = $due WHERE id = $id", ids, dueAt);
+
+    private async Task ForEachIdAsync(string sql, IEnumerable<long> ids, long? dueAt)
     {
         await using var connection = await _tables.OpenAsync();
         await using var transaction = connection.BeginTransaction();
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "UPDATE webhook_outbox SET attempts = attempts + 1, due_at = $due WHERE id = $id";
+        command.CommandText = sql;
         var id = command.Parameters.Add("$id", SqliteType.Integer);
-        command.Parameters.AddWithValue("$due", dueAt);
+        if (dueAt is { } due)
+        {
+            command.Parameters.AddWithValue("$due", due);
+        }
+
         foreach (var value in ids)
         {
             id.Value = value;
