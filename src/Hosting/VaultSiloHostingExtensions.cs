@@ -9,7 +9,11 @@ using OrleansVault.Grains.Channels;
 using OrleansVault.Grains.Objects;
 using OrleansVault.Hosting.Webhooks;
 using OrleansVault.Grains.Audit;
+using System.Net;
+using Npgsql;
+using Orleans.Storage;
 using OrleansVault.Hosting.Audit;
+using OrleansVault.Hosting.Cluster;
 using OrleansVault.Hosting.Encryption;
 using OrleansVault.Hosting.Persistence;
 
@@ -18,13 +22,41 @@ namespace OrleansVault.Hosting;
 /// <summary>Configures a silo the same way in the gateway's embedded mode and in the standalone silo.</summary>
 public static class VaultSiloHostingExtensions
 {
-    /// <summary>Adds OrleansVault's grains' storage and options; clustering is localhost for now.</summary>
+    /// <summary>
+    /// Adds OrleansVault's grains, storage and options: localhost clustering and SQLite in embedded mode; AdoNet
+    /// membership and encrypted AdoNet grain state on PostgreSQL in cluster mode (<c>Vault:Cluster:Enabled</c>).
+    /// </summary>
     public static ISiloBuilder AddVaultSilo(this ISiloBuilder silo, IConfiguration configuration)
     {
         var siloOptions = configuration.GetSection(VaultSiloOptions.Section).Get<VaultSiloOptions>() ?? new VaultSiloOptions();
-        silo.UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId);
-
+        var cluster = VaultClusterOptions.From(configuration);
         var services = silo.Services;
+        if (cluster.Enabled)
+        {
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = PostgresInvariant;
+                o.ConnectionString = cluster.ConnectionString;
+            });
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = siloOptions.ClusterId;
+                o.ServiceId = siloOptions.ServiceId;
+            });
+            silo.ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), siloOptions.SiloPort, siloOptions.GatewayPort);
+
+            // Failure detection: production defaults from Orleans; tests make them short (Vault:Cluster:Membership:*).
+            silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
+            services.AddSingleton(_ => NpgsqlDataSource.Create(cluster.ConnectionString!));
+            services.AddSingleton<IVaultDatabase>(sp => new PostgresDatabase(sp.GetRequiredService<NpgsqlDataSource>()));
+            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaStartupCheck>();
+        }
+        else
+        {
+            silo.UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId);
+            services.AddVaultSqliteDatabase();
+        }
+
         services.TryAddTimeProvider();
         services.AddOptions<SharedObjectOptions>().Bind(configuration.GetSection(SharedObjectOptions.Section))
             .Validate(o => o.HistoryLength is > 0 and <= 100_000, "Vault:Objects:HistoryLength must be between 1 and 100000.")
@@ -36,18 +68,43 @@ public static class VaultSiloHostingExtensions
             .Validate(o => o.MaxObjectsPerProject > 0, "Vault:Objects:MaxObjectsPerProject must be positive.")
             .ValidateOnStart();
         services.AddVaultStorageOptions(configuration);
-        services.AddVaultEncryption(configuration);
-        services.AddSingleton(sp => new SqliteGrainStorage(
-            SharedObjectOptions.StorageName,
-            sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
-            sp.GetRequiredService<Serializer>(),
-            sp.GetRequiredService<StateProtector>(),
-            sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
-        services.AddSingleton<IAuditStore>(sp => new SqliteAuditStore(sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.ConnectionString));
-        services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
+        services.AddVaultEncryption(configuration, cluster.Enabled);
+        if (cluster.Enabled)
+        {
+            services.AddAdoNetGrainStorage(AdoNetStorageName, o =>
+            {
+                o.Invariant = PostgresInvariant;
+                o.ConnectionString = cluster.ConnectionString;
+                o.GrainStorageSerializer = new CiphertextStorageSerializer();
+            });
+            services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => new EncryptedGrainStorage(
+                sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName),
+                sp.GetRequiredService<Serializer>(),
+                sp.GetRequiredService<StateProtector>()));
+        }
+        else
+        {
+            services.AddSingleton(sp => new SqliteGrainStorage(
+                SharedObjectOptions.StorageName,
+                sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
+                sp.GetRequiredService<Serializer>(),
+                sp.GetRequiredService<StateProtector>(),
+                sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
+            services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
+        }
+
+        services.AddSingleton<IAuditStore>(sp => new AuditLogStore(sp.GetRequiredService<IVaultDatabase>()));
         services.AddVaultChannels(configuration);
         return silo;
     }
+
+    /// <summary>The ADO.NET invariant of PostgreSQL (Npgsql).</summary>
+    public const string PostgresInvariant = "Npgsql";
+
+    /// <summary>Where Orleans' failure-detection settings are bound from (ClusterMembershipOptions: ProbeTimeout, NumMissedProbesLimit, …).</summary>
+    public const string MembershipSection = "Vault:Cluster:Membership";
+
+    private const string AdoNetStorageName = "VaultStore.AdoNet";
 
     /// <summary>Pusher channels: channel options and the durable webhook outbox with its dispatcher.</summary>
     public static IServiceCollection AddVaultChannels(this IServiceCollection services, IConfiguration configuration)
@@ -62,15 +119,21 @@ public static class VaultSiloHostingExtensions
             .Validate(o => o.MaxEventsPerRequest is > 0 and <= 10_000 && o.MaxAttempts > 0 && o.ImmediateRetries >= 0 && o.BatchDelay >= TimeSpan.Zero,
                 "Vault:Webhooks: MaxEventsPerRequest 1-10000, MaxAttempts positive, ImmediateRetries and BatchDelay not negative.")
             .ValidateOnStart();
-        services.AddSingleton(sp => new SqliteWebhookOutbox(
-            sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.ConnectionString,
+        services.AddSingleton(sp => new WebhookOutbox(
+            sp.GetRequiredService<IVaultDatabase>(),
             sp.GetRequiredService<StateProtector>(),
             sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IChannelWebhooks>(sp => sp.GetRequiredService<SqliteWebhookOutbox>());
+        services.AddSingleton<IChannelWebhooks>(sp => sp.GetRequiredService<WebhookOutbox>());
         services.AddHttpClient(WebhookDispatcher.HttpClientName);
         services.AddHostedService<WebhookDispatcher>();
         return services;
     }
+
+    /// <summary>Embedded mode's own tables (data keys, audit log, webhook outbox) in the SQLite file beside the grain state.</summary>
+    public static IServiceCollection AddVaultSqliteDatabase(this IServiceCollection services) =>
+        services.AddSingleton<IVaultDatabase>(sp => new SqliteTables(
+            sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.ConnectionString,
+            DataKeyStore.SqliteSchema + AuditLogStore.SqliteSchema + WebhookOutbox.SqliteSchema));
 
     /// <summary>Where and how embedded mode stores state (<c>Vault:DataDirectory</c>, <c>Vault:Storage</c>).</summary>
     public static IServiceCollection AddVaultStorageOptions(this IServiceCollection services, IConfiguration configuration)
@@ -88,12 +151,15 @@ public static class VaultSiloHostingExtensions
     }
 
     /// <summary>At-rest encryption: the master key ring, the data keys it wraps, and the protector storage uses.</summary>
-    public static IServiceCollection AddVaultEncryption(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddVaultEncryption(this IServiceCollection services, IConfiguration configuration, bool clusterMode = false)
     {
         services.TryAddTimeProvider();
         services.AddOptions<MasterKeyOptions>()
             .Bind(configuration.GetSection("Vault"))
             .Bind(configuration.GetSection("Vault:Encryption"))
+
+            // Cluster mode never generates a master key: every node must be given the same one.
+            .PostConfigure(o => o.GenerateMasterKey &= !clusterMode)
             .Validate(o => o.KeyCacheRefresh > TimeSpan.Zero, "Vault:Encryption:KeyCacheRefresh must be positive.")
             .ValidateOnStart();
         services.AddSingleton(sp => MasterKeyRing.Load(
@@ -101,7 +167,7 @@ public static class VaultSiloHostingExtensions
             sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.DataDirectory,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansVault.Hosting.Encryption")));
         services.AddSingleton(sp => new DataKeyStore(
-            sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value.ConnectionString,
+            sp.GetRequiredService<IVaultDatabase>(),
             sp.GetRequiredService<MasterKeyRing>(),
             sp.GetRequiredService<IOptions<MasterKeyOptions>>().Value.KeyCacheRefresh,
             sp.GetRequiredService<TimeProvider>()));

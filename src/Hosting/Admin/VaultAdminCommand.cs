@@ -118,6 +118,7 @@ public static class VaultAdminCommand
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddSerializer();
         services.AddVaultStorageOptions(configuration);
+        services.AddVaultSqliteDatabase();
         services.AddVaultEncryption(configuration);
         services.AddSingleton(sp => new SqliteGrainStorage(
             "VaultStore",

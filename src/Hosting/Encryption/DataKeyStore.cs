@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using OrleansVault.Hosting.Persistence;
 
 namespace OrleansVault.Hosting.Encryption;
@@ -26,7 +26,7 @@ public sealed class DataKeyStore
 {
     private const int NonceSize = 12;
     private const int TagSize = 16;
-    private readonly SqliteTables _tables;
+    private readonly IVaultDatabase _database;
     private readonly MasterKeyRing _masters;
     private readonly TimeSpan _refresh;
     private readonly TimeProvider _time;
@@ -34,23 +34,30 @@ public sealed class DataKeyStore
     private readonly ConcurrentDictionary<string, (DataKey Key, DateTimeOffset CheckedAt)> _current = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _create = new(1, 1);
 
-    public DataKeyStore(string connectionString, MasterKeyRing masters, TimeSpan refresh, TimeProvider time)
-    {
-        _tables = new SqliteTables(connectionString, """
-            CREATE TABLE IF NOT EXISTS data_keys (
-                scope      TEXT NOT NULL,
-                version    INTEGER NOT NULL,
-                master_id  TEXT NOT NULL,
-                wrapped    BLOB NOT NULL,
-                created_at INTEGER NOT NULL,
-                PRIMARY KEY (scope, version)
-            ) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS destroyed_scopes (
-                scope        TEXT NOT NULL PRIMARY KEY,
-                destroyed_at INTEGER NOT NULL
-            ) WITHOUT ROWID;
-            """);
+    /// <summary>The tables in the embedded SQLite file (created on first use).</summary>
+    public const string SqliteSchema = """
+        CREATE TABLE IF NOT EXISTS data_keys (
+            scope      TEXT NOT NULL,
+            version    INTEGER NOT NULL,
+            master_id  TEXT NOT NULL,
+            wrapped    BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (scope, version)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS destroyed_scopes (
+            scope        TEXT NOT NULL PRIMARY KEY,
+            destroyed_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """;
 
+    public DataKeyStore(string sqliteConnectionString, MasterKeyRing masters, TimeSpan refresh, TimeProvider time)
+        : this(new SqliteTables(sqliteConnectionString, SqliteSchema), masters, refresh, time)
+    {
+    }
+
+    public DataKeyStore(IVaultDatabase database, MasterKeyRing masters, TimeSpan refresh, TimeProvider time)
+    {
+        _database = database;
         _masters = masters;
         _refresh = refresh;
         _time = time;
@@ -92,9 +99,9 @@ public sealed class DataKeyStore
         }
 
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT master_id, wrapped FROM data_keys WHERE scope = $scope AND version = $version";
-        command.Parameters.AddWithValue("$scope", scope);
-        command.Parameters.AddWithValue("$version", version);
+        command.CommandText = "SELECT master_id, wrapped FROM data_keys WHERE scope = @scope AND version = @version";
+        command.With("@scope", scope);
+        command.With("@version", version);
         await using var reader = await command.ExecuteReaderAsync();
         if (!await reader.ReadAsync())
         {
@@ -139,12 +146,12 @@ public sealed class DataKeyStore
         {
             var key = Unwrap(scope, version, masterId, wrapped);
             await using var update = connection.CreateCommand();
-            update.CommandText = "UPDATE data_keys SET master_id = $master, wrapped = $wrapped WHERE scope = $scope AND version = $version AND master_id = $old";
-            update.Parameters.AddWithValue("$master", _masters.Current.Id);
-            update.Parameters.AddWithValue("$wrapped", Wrap(scope, version, key));
-            update.Parameters.AddWithValue("$scope", scope);
-            update.Parameters.AddWithValue("$version", version);
-            update.Parameters.AddWithValue("$old", masterId);
+            update.CommandText = "UPDATE data_keys SET master_id = @master, wrapped = @wrapped WHERE scope = @scope AND version = @version AND master_id = @old";
+            update.With("@master", _masters.Current.Id);
+            update.With("@wrapped", Wrap(scope, version, key));
+            update.With("@scope", scope);
+            update.With("@version", version);
+            update.With("@old", masterId);
             count += await update.ExecuteNonQueryAsync();
         }
 
@@ -155,16 +162,16 @@ public sealed class DataKeyStore
     public async Task DestroyAsync(string scope)
     {
         await using var connection = await OpenAsync();
-        await using var transaction = connection.BeginTransaction();
+        await using var transaction = await connection.BeginTransactionAsync();
         await using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
             command.CommandText = """
-                DELETE FROM data_keys WHERE scope = $scope;
-                INSERT INTO destroyed_scopes (scope, destroyed_at) VALUES ($scope, $now) ON CONFLICT (scope) DO NOTHING;
+                DELETE FROM data_keys WHERE scope = @scope;
+                INSERT INTO destroyed_scopes (scope, destroyed_at) VALUES (@scope, @now) ON CONFLICT (scope) DO NOTHING;
                 """;
-            command.Parameters.AddWithValue("$scope", scope);
-            command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            command.With("@scope", scope);
+            command.With("@now", _time.GetUtcNow().ToUnixTimeMilliseconds());
             await command.ExecuteNonQueryAsync();
         }
 
@@ -199,11 +206,11 @@ public sealed class DataKeyStore
 
     private DataKey Remember(DataKey key) => _keys.GetOrAdd((key.Scope, key.Version), key);
 
-    private async Task<DataKey?> ReadNewestAsync(SqliteConnection connection, string scope)
+    private async Task<DataKey?> ReadNewestAsync(DbConnection connection, string scope)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT version, master_id, wrapped FROM data_keys WHERE scope = $scope ORDER BY version DESC LIMIT 1";
-        command.Parameters.AddWithValue("$scope", scope);
+        command.CommandText = "SELECT version, master_id, wrapped FROM data_keys WHERE scope = @scope ORDER BY version DESC LIMIT 1";
+        command.With("@scope", scope);
         await using var reader = await command.ExecuteReaderAsync();
         if (!await reader.ReadAsync())
         {
@@ -217,7 +224,7 @@ public sealed class DataKeyStore
     }
 
     /// <summary>Creates version <paramref name="expectedNewest"/> + 1; if another writer got there first, uses theirs.</summary>
-    private async Task<DataKey> CreateAsync(SqliteConnection connection, string scope, int expectedNewest)
+    private async Task<DataKey> CreateAsync(DbConnection connection, string scope, int expectedNewest)
     {
         await _create.WaitAsync();
         try
@@ -226,14 +233,14 @@ public sealed class DataKeyStore
             var key = RandomNumberGenerator.GetBytes(32);
             await using var command = connection.CreateCommand();
             command.CommandText = """
-                INSERT INTO data_keys (scope, version, master_id, wrapped, created_at) VALUES ($scope, $version, $master, $wrapped, $now)
+                INSERT INTO data_keys (scope, version, master_id, wrapped, created_at) VALUES (@scope, @version, @master, @wrapped, @now)
                 ON CONFLICT (scope, version) DO NOTHING
                 """;
-            command.Parameters.AddWithValue("$scope", scope);
-            command.Parameters.AddWithValue("$version", version);
-            command.Parameters.AddWithValue("$master", _masters.Current.Id);
-            command.Parameters.AddWithValue("$wrapped", Wrap(scope, version, key));
-            command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            command.With("@scope", scope);
+            command.With("@version", version);
+            command.With("@master", _masters.Current.Id);
+            command.With("@wrapped", Wrap(scope, version, key));
+            command.With("@now", _time.GetUtcNow().ToUnixTimeMilliseconds());
             if (await command.ExecuteNonQueryAsync() == 1)
             {
                 return Remember(new DataKey(scope, version, key));
@@ -247,11 +254,11 @@ public sealed class DataKeyStore
         }
     }
 
-    private static async Task<bool> IsDestroyedAsync(SqliteConnection connection, string scope)
+    private static async Task<bool> IsDestroyedAsync(DbConnection connection, string scope)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT 1 FROM destroyed_scopes WHERE scope = $scope";
-        command.Parameters.AddWithValue("$scope", scope);
+        command.CommandText = "SELECT 1 FROM destroyed_scopes WHERE scope = @scope";
+        command.With("@scope", scope);
         return await command.ExecuteScalarAsync() is not null;
     }
 
@@ -282,5 +289,5 @@ public sealed class DataKeyStore
 
     private static byte[] WrapContext(string scope, int version) => Encoding.UTF8.GetBytes($"ov/data-key/{scope}/{version}");
 
-    private Task<SqliteConnection> OpenAsync() => _tables.OpenAsync();
+    private Task<DbConnection> OpenAsync() => _database.OpenConnectionAsync();
 }

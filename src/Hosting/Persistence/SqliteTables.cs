@@ -6,7 +6,7 @@ namespace OrleansVault.Hosting.Persistence;
 /// Connections to the embedded SQLite file for one set of tables: the file's directory is created up front, WAL is
 /// switched on and the tables are created (idempotent SQL) by the first open of this instance.
 /// </summary>
-public sealed class SqliteTables
+public sealed class SqliteTables : IVaultDatabase
 {
     private readonly string _schemaSql;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
@@ -23,6 +23,8 @@ public sealed class SqliteTables
     }
 
     public string ConnectionString { get; }
+
+    async Task<System.Data.Common.DbConnection> IVaultDatabase.OpenConnectionAsync() => await OpenAsync();
 
     public async Task<SqliteConnection> OpenAsync()
     {

@@ -29,7 +29,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
     private static readonly Counter<long> Failed = Meter.CreateCounter<long>("orleansvault.webhooks.failed", "{request}");
     private static readonly Counter<long> Dropped = Meter.CreateCounter<long>("orleansvault.webhooks.dropped", "{event}");
 
-    private readonly SqliteWebhookOutbox _outbox;
+    private readonly WebhookOutbox _outbox;
     private readonly IGrainFactory _grains;
     private readonly IHttpClientFactory _http;
     private readonly WebhookOptions _options;
@@ -39,7 +39,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
     private readonly SemaphoreSlim _signal = new(0, 1);
 
     public WebhookDispatcher(
-        SqliteWebhookOutbox outbox,
+        WebhookOutbox outbox,
         IGrainFactory grains,
         IHttpClientFactory http,
         IOptions<WebhookOptions> options,

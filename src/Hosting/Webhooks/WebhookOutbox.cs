@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using OrleansVault.Channels;
 using OrleansVault.Grains.Channels;
 using OrleansVault.Hosting.Encryption;
@@ -11,33 +11,36 @@ namespace OrleansVault.Hosting.Webhooks;
 public sealed record WebhookDelivery(long Id, string AppId, string Url, WebhookEvent Event, int Attempts);
 
 /// <summary>
-/// The durable webhook outbox in the embedded SQLite file (table <c>webhook_outbox</c>): one row per event and target,
+/// The durable webhook outbox (table <c>webhook_outbox</c>, in the embedded SQLite file or in PostgreSQL): one row per event and target,
 /// its event encrypted under the app's data key (client events carry user data). A row leaves the table only when
 /// delivered or given up, so deliveries survive a restart (at least once).
 /// </summary>
-public sealed class SqliteWebhookOutbox : IChannelWebhooks
+public sealed class WebhookOutbox : IChannelWebhooks
 {
     private const string StateName = "pusherWebhook";
-    private readonly SqliteTables _tables;
+    private readonly IVaultDatabase _database;
     private readonly StateProtector _protector;
     private readonly TimeProvider _time;
 
-    public SqliteWebhookOutbox(string connectionString, StateProtector protector, TimeProvider time)
+    /// <summary>The SQLite table (PostgreSQL's comes from the migrations).</summary>
+    public const string SqliteSchema = """
+        CREATE TABLE IF NOT EXISTS webhook_outbox (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            app_id     TEXT NOT NULL,
+            url        TEXT NOT NULL,
+            payload    BLOB NOT NULL,
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            due_at     INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox (due_at, id);
+        """;
+
+    public WebhookOutbox(IVaultDatabase database, StateProtector protector, TimeProvider time)
     {
+        _database = database;
         _protector = protector;
         _time = time;
-        _tables = new SqliteTables(connectionString, """
-            CREATE TABLE IF NOT EXISTS webhook_outbox (
-                id         INTEGER PRIMARY KEY AUTOINCREMENT,
-                app_id     TEXT NOT NULL,
-                url        TEXT NOT NULL,
-                payload    BLOB NOT NULL,
-                attempts   INTEGER NOT NULL DEFAULT 0,
-                due_at     INTEGER NOT NULL,
-                created_at INTEGER NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox (due_at, id);
-            """);
     }
 
     /// <summary>Raised after events were stored, so the dispatcher need not wait for its next poll.</summary>
@@ -53,15 +56,14 @@ public sealed class SqliteWebhookOutbox : IChannelWebhooks
 
         var payload = await _protector.ProtectAsync(StateName, GrainIdOf(app.AppId), JsonSerializer.SerializeToUtf8Bytes(e));
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await _tables.OpenAsync();
-        await using var transaction = connection.BeginTransaction();
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO webhook_outbox (app_id, url, payload, due_at, created_at) VALUES ($app, $url, $payload, $now, $now)";
-        command.Parameters.AddWithValue("$app", app.AppId);
-        var url = command.Parameters.Add("$url", SqliteType.Text);
-        command.Parameters.AddWithValue("$payload", payload);
-        command.Parameters.AddWithValue("$now", now);
+        await using var connection = await _database.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = connection.Command(
+            "INSERT INTO webhook_outbox (app_id, url, payload, due_at, created_at) VALUES (@app, @url, @payload, @now, @now)", transaction);
+        command.With("@app", app.AppId);
+        var url = command.With("@url", "");
+        command.With("@payload", payload);
+        command.With("@now", now);
         foreach (var target in targets)
         {
             url.Value = target;
@@ -76,12 +78,11 @@ public sealed class SqliteWebhookOutbox : IChannelWebhooks
     public async Task<IReadOnlyList<WebhookDelivery>> DueAsync(int limit)
     {
         var rows = new List<(long Id, string App, string Url, byte[] Payload, int Attempts)>();
-        await using (var connection = await _tables.OpenAsync())
+        await using (var connection = await _database.OpenConnectionAsync())
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT id, app_id, url, payload, attempts FROM webhook_outbox WHERE due_at <= $now ORDER BY id LIMIT $limit";
-            command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$limit", limit);
+            await using var command = connection.Command("SELECT id, app_id, url, payload, attempts FROM webhook_outbox WHERE due_at <= @now ORDER BY id LIMIT @limit");
+            command.With("@now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            command.With("@limit", limit);
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
@@ -99,23 +100,21 @@ public sealed class SqliteWebhookOutbox : IChannelWebhooks
         return deliveries;
     }
 
-    public Task DeleteAsync(IEnumerable<long> ids) => ForEachIdAsync("DELETE FROM webhook_outbox WHERE id = $id", ids, dueAt: null);
+    public Task DeleteAsync(IEnumerable<long> ids) => ForEachIdAsync("DELETE FROM webhook_outbox WHERE id = @id", ids, dueAt: null);
 
     /// <summary>Records a failed delivery: tried again at <paramref name="dueAt"/>.</summary>
     public Task PostponeAsync(IEnumerable<long> ids, long dueAt) =>
-        ForEachIdAsync("UPDATE webhook_outbox SET attempts = attempts + 1, due_at = $due WHERE id = $id", ids, dueAt);
+        ForEachIdAsync("UPDATE webhook_outbox SET attempts = attempts + 1, due_at = @due WHERE id = @id", ids, dueAt);
 
     private async Task ForEachIdAsync(string sql, IEnumerable<long> ids, long? dueAt)
     {
-        await using var connection = await _tables.OpenAsync();
-        await using var transaction = connection.BeginTransaction();
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        await using var connection = await _database.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = connection.Command(sql, transaction);
+        var id = command.With("@id", 0L);
         if (dueAt is { } due)
         {
-            command.Parameters.AddWithValue("$due", due);
+            command.With("@due", due);
         }
 
         foreach (var value in ids)
@@ -130,10 +129,9 @@ public sealed class SqliteWebhookOutbox : IChannelWebhooks
     /// <summary>How many deliveries wait (for metrics and tests).</summary>
     public async Task<long> CountAsync()
     {
-        await using var connection = await _tables.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM webhook_outbox";
-        return (long)(await command.ExecuteScalarAsync())!;
+        await using var connection = await _database.OpenConnectionAsync();
+        await using var command = connection.Command("SELECT COUNT(*) FROM webhook_outbox");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     // Bound into the ciphertext like a grain id, so a row cannot be moved to another app.

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using OrleansVault.Grains.Audit;
 using OrleansVault.Hosting.Persistence;
 using OrleansVault.Projects;
@@ -6,12 +6,13 @@ using OrleansVault.Projects;
 namespace OrleansVault.Hosting.Audit;
 
 /// <summary>
-/// The audit log in the embedded SQLite file: table <c>audit_log</c>, insert-only in code and guarded by triggers that
-/// refuse any UPDATE or DELETE, so a bug or a stray statement cannot rewrite history.
+/// The audit log: table <c>audit_log</c> in the embedded SQLite file or in PostgreSQL, insert-only in code and guarded
+/// by triggers that refuse any UPDATE or DELETE, so a bug or a stray statement cannot rewrite history.
 /// </summary>
-public sealed class SqliteAuditStore(string connectionString) : IAuditStore
+public sealed class AuditLogStore(IVaultDatabase database) : IAuditStore
 {
-    private readonly SqliteTables _tables = new(connectionString, """
+    /// <summary>The SQLite table (PostgreSQL's comes from the migrations).</summary>
+    public const string SqliteSchema = """
         CREATE TABLE IF NOT EXISTS audit_log (
             id             INTEGER PRIMARY KEY AUTOINCREMENT,
             at             INTEGER NOT NULL,
@@ -27,7 +28,12 @@ public sealed class SqliteAuditStore(string connectionString) : IAuditStore
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-        """);
+        """;
+
+    public AuditLogStore(string sqliteConnectionString)
+        : this(new SqliteTables(sqliteConnectionString, SqliteSchema))
+    {
+    }
 
     public async Task AppendAsync(IReadOnlyList<AuditEvent> events)
     {
@@ -37,20 +43,18 @@ public sealed class SqliteAuditStore(string connectionString) : IAuditStore
         }
 
         await using var connection = await OpenAsync();
-        await using var transaction = connection.BeginTransaction();
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = connection.Command("""
             INSERT INTO audit_log (at, project_id, key_id, action, outcome, remote_address, detail)
-            VALUES ($at, $project, $key, $action, $outcome, $address, $detail)
-            """;
-        var at = command.Parameters.Add("$at", SqliteType.Integer);
-        var project = command.Parameters.Add("$project", SqliteType.Text);
-        var key = command.Parameters.Add("$key", SqliteType.Text);
-        var action = command.Parameters.Add("$action", SqliteType.Text);
-        var outcome = command.Parameters.Add("$outcome", SqliteType.Text);
-        var address = command.Parameters.Add("$address", SqliteType.Text);
-        var detail = command.Parameters.Add("$detail", SqliteType.Text);
+            VALUES (@at, @project, @key, @action, @outcome, @address, @detail)
+            """, transaction);
+        var at = command.With("@at", 0L);
+        var project = command.With("@project", "");
+        var key = command.With("@key", null);
+        var action = command.With("@action", "");
+        var outcome = command.With("@outcome", "");
+        var address = command.With("@address", null);
+        var detail = command.With("@detail", null);
         foreach (var e in events)
         {
             at.Value = e.At;
@@ -69,14 +73,13 @@ public sealed class SqliteAuditStore(string connectionString) : IAuditStore
     public async Task<IReadOnlyList<AuditEvent>> QueryAsync(string projectId, long since, int limit)
     {
         await using var connection = await OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
+        await using var command = connection.Command("""
             SELECT at, project_id, key_id, action, outcome, remote_address, detail FROM audit_log
-            WHERE project_id = $project AND at >= $since ORDER BY at, id LIMIT $limit
-            """;
-        command.Parameters.AddWithValue("$project", projectId);
-        command.Parameters.AddWithValue("$since", since);
-        command.Parameters.AddWithValue("$limit", limit);
+            WHERE project_id = @project AND at >= @since ORDER BY at, id LIMIT @limit
+            """);
+        command.With("@project", projectId);
+        command.With("@since", since);
+        command.With("@limit", limit);
         await using var reader = await command.ExecuteReaderAsync();
         var list = new List<AuditEvent>();
         while (await reader.ReadAsync())
@@ -94,5 +97,5 @@ public sealed class SqliteAuditStore(string connectionString) : IAuditStore
         return list;
     }
 
-    private Task<SqliteConnection> OpenAsync() => _tables.OpenAsync();
+    private Task<DbConnection> OpenAsync() => database.OpenConnectionAsync();
 }

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace OrleansVault.Hosting.Cluster;
+
+/// <summary>
+/// Cluster mode (<c>Vault:Cluster</c>): membership and grain state on PostgreSQL, standalone silos, gateways as Orleans
+/// clients. Off by default (embedded mode: one process, SQLite). Read once at start-up; a bad setting stops the
+/// process with a message naming the key.
+/// </summary>
+public sealed class VaultClusterOptions
+{
+    public const string Section = "Vault:Cluster";
+
+    public bool Enabled { get; set; }
+
+    /// <summary>The PostgreSQL connection string (Npgsql), e.g. <c>Host=db;Username=vault;Password=…;Database=vault</c>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The address a silo advertises to the other silos and to gateways (default 127.0.0.1).</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    public static VaultClusterOptions From(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(Section).Get<VaultClusterOptions>() ?? new VaultClusterOptions();
+        if (!options.Enabled)
+        {
+            return options;
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            throw new InvalidOperationException("Vault:Cluster:ConnectionString is required when Vault:Cluster:Enabled is true (a PostgreSQL connection string).");
+        }
+
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        }
+        catch (ArgumentException error)
+        {
+            throw new InvalidOperationException($"Vault:Cluster:ConnectionString is not a valid PostgreSQL connection string: {error.Message}");
+        }
+
+        if (!System.Net.IPAddress.TryParse(options.AdvertisedAddress, out _))
+        {
+            throw new InvalidOperationException("Vault:Cluster:AdvertisedAddress must be an IP address.");
+        }
+
+        foreach (var key in new[] { "ClusterId", "ServiceId" })
+        {
+            if (configuration[$"Vault:Silo:{key}"] is { } value && string.IsNullOrWhiteSpace(value))
+            {
+                throw new InvalidOperationException($"Vault:Silo:{key} must not be empty.");
+            }
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using OrleansVault.Hosting;
+using OrleansVault.Hosting.Cluster;
+using OrleansVault.Objects;
+
+namespace OrleansVault.IntegrationTests.Cluster;
+
+/// <summary>Cluster mode's storage on a real PostgreSQL: the schema migrations, and a silo keeping encrypted state there.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ClusterStorageTests(PostgresServer postgres)
+{
+    private static async Task<string> SchemaSnapshotAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT string_agg(line, E'\n' ORDER BY line) FROM (
+                SELECT table_name || '.' || column_name || ':' || data_type AS line FROM information_schema.columns WHERE table_schema = 'public'
+                UNION ALL SELECT 'query ' || querykey || ' ' || md5(querytext) FROM orleansquery
+                UNION ALL SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+                UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+                UNION ALL SELECT 'migration ' || version || ' ' || name || ' ' || checksum FROM vault_schema_migrations
+            ) lines
+            """, connection);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task Migrate_applies_every_script_once_and_a_second_run_changes_nothing()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Vault:Cluster:ConnectionString"] = database }).Build();
+        var output = new StringWriter();
+        Assert.Equal(0, await MigrateCommand.RunAsync(configuration, output));
+        Assert.Contains("applied 001_orleans_clustering.sql, 002_orleans_storage.sql, 003_vault_tables.sql", output.ToString(), StringComparison.Ordinal);
+        var first = await SchemaSnapshotAsync(database);
+
+        output = new StringWriter();
+        Assert.Equal(0, await MigrateCommand.RunAsync(configuration, output));
+        Assert.Contains("schema up to date", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(first, await SchemaSnapshotAsync(database));
+        Assert.Contains("query WriteToStorageKey", first, StringComparison.Ordinal);
+        Assert.Contains("query UpdateIAmAlivetimeKey", first, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migrate_without_a_connection_string_names_the_setting()
+    {
+        var output = new StringWriter();
+        Assert.Equal(2, await MigrateCommand.RunAsync(new ConfigurationBuilder().Build(), output));
+        Assert.Contains("Vault:Cluster:ConnectionString", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_audit_log_in_postgresql_refuses_updates_and_deletes()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(database);
+        await VaultSchema.MigrateAsync(dataSource);
+        var store = new OrleansVault.Hosting.Audit.AuditLogStore(new OrleansVault.Hosting.Persistence.PostgresDatabase(dataSource));
+        await store.AppendAsync([new OrleansVault.Projects.AuditEvent(1, "p", "k", "token.mint", "ok", "127.0.0.1", null)]);
+        Assert.Single(await store.QueryAsync("p", 0, 10));
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var update = new NpgsqlCommand("UPDATE audit_log SET outcome = 'forged'", connection);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync());
+        Assert.Contains("append-only", error.MessageText, StringComparison.Ordinal);
+    }
+
+    private static IHost Silo(string database, string clusterId, string masterKey) =>
+        Host.CreateDefaultBuilder()
+            .ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Vault:Cluster:Enabled"] = "true",
+                ["Vault:Cluster:ConnectionString"] = database,
+                ["Vault:MasterKey"] = masterKey,
+                ["Vault:Silo:ClusterId"] = clusterId,
+                ["Vault:Silo:SiloPort"] = GatewayFactory.FreePortForTests().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Vault:Silo:GatewayPort"] = GatewayFactory.FreePortForTests().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Vault:DataDirectory"] = Path.Combine(Path.GetTempPath(), "ov-cluster-" + Guid.NewGuid().ToString("N")),
+            }))
+            .UseOrleans((context, silo) => silo.AddVaultSilo(context.Configuration))
+            .Build();
+
+    [Fact]
+    public async Task A_silo_on_postgresql_keeps_only_ciphertext_and_its_state_survives_a_restart()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using (var dataSource = NpgsqlDataSource.Create(database))
+        {
+            await VaultSchema.MigrateAsync(dataSource);
+        }
+
+        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];
+        const string Marker = "PG-PLAINTEXT-MARKER-4711";
+        var address = new ObjectAddress("pgproj", "notes", "first").GrainKey;
+        using (var silo = Silo(database, clusterId, masterKey))
+        {
+            await silo.StartAsync();
+            var grains = silo.Services.GetRequiredService<IGrainFactory>();
+            await grains.GetGrain<ISharedObjectGrain>(address).SetItem(new SetItemCommand("secret", $"\"{Marker}\"", null, false, null, null));
+            await silo.StopAsync();
+        }
+
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync();
+            var stored = new List<(byte[] Payload, string Key)>();
+            await using (var rows = new NpgsqlCommand("SELECT payloadbinary, grainidextensionstring FROM orleansstorage", connection))
+            await using (var reader = await rows.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    stored.Add(((byte[])reader[0], reader.GetString(1)));
+                }
+            }
+
+            foreach (var (payload, key) in stored)
+            {
+                Assert.DoesNotContain(Marker, Encoding.Latin1.GetString(payload), StringComparison.Ordinal);
+                Assert.DoesNotContain("secret", Encoding.Latin1.GetString(payload), StringComparison.Ordinal);
+                Assert.StartsWith("ov:", key, StringComparison.Ordinal);
+            }
+
+            var count = stored.Count;
+            Assert.True(count >= 2, "the object and its project were stored");
+            await using var members = new NpgsqlCommand("SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = @id", connection);
+            members.Parameters.AddWithValue("id", clusterId);
+            Assert.Equal(1L, await members.ExecuteScalarAsync());
+        }
+
+        using (var silo = Silo(database, clusterId, masterKey))
+        {
+            await silo.StartAsync();
+            var item = await silo.Services.GetRequiredService<IGrainFactory>().GetGrain<ISharedObjectGrain>(address).GetItem("secret");
+            Assert.Equal($"\"{Marker}\"", item?.ValueJson);
+            await silo.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_refuses_to_start_on_a_database_without_the_schema()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        using var silo = Silo(database, "c" + Guid.NewGuid().ToString("N")[..8], Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => silo.StartAsync());
+        Assert.Contains("migrate", error.ToString(), StringComparison.Ordinal);
+    }
+}
