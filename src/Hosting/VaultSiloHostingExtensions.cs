@@ -47,6 +47,7 @@ public static class VaultSiloHostingExtensions
 
             // Failure detection: production defaults from Orleans; tests make them short (Vault:Cluster:Membership:*).
             silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             services.AddSingleton(_ => NpgsqlDataSource.Create(cluster.ConnectionString!));
             services.AddSingleton<IVaultDatabase>(sp => new PostgresDatabase(sp.GetRequiredService<NpgsqlDataSource>()));
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaStartupCheck>();
@@ -95,6 +96,7 @@ public static class VaultSiloHostingExtensions
 
         services.AddSingleton<IAuditStore>(sp => new AuditLogStore(sp.GetRequiredService<IVaultDatabase>()));
         services.AddVaultChannels(configuration);
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloReadyLog>();
         return silo;
     }
 

@@ -12,6 +12,7 @@ using OrleansVault.Gateway.Transport;
 using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Gateway.WebSockets;
 using OrleansVault.Hosting;
+using OrleansVault.Hosting.Cluster;
 using OrleansVault.Objects;
 using OrleansVault.Projects;
 
@@ -81,8 +82,17 @@ public static class GatewayHostingExtensions
         services.AddSingleton<GatewayReadiness>();
         services.AddVaultPusher(configuration);
 
-        // Embedded mode: the gateway co-hosts a silo. The bootstrapper is added after it so it starts once the silo runs.
-        builder.UseOrleans(silo => silo.AddVaultSilo(configuration));
+        // Embedded mode: the gateway co-hosts a silo. Cluster mode (Vault:Cluster:Enabled): it is an Orleans client of
+        // standalone silos. The bootstrapper is added after either, so it starts once the cluster answers.
+        if (VaultClusterOptions.From(configuration).Enabled)
+        {
+            builder.UseOrleansClient(client => client.AddVaultClusterClient(configuration));
+        }
+        else
+        {
+            builder.UseOrleans(silo => silo.AddVaultSilo(configuration));
+        }
+
         services.AddHostedService<ProjectBootstrapper>();
         services.AddHostedService<PusherAppBootstrapper>();
 

@@ -17,6 +17,12 @@ public sealed class VaultClusterOptions
     /// <summary>The PostgreSQL connection string (Npgsql), e.g. <c>Host=db;Username=vault;Password=…;Database=vault</c>.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// How long a grain call may wait for its answer (silos and gateways). After a silo dies, calls to grains it held
+    /// fail after this long until the cluster has declared it dead; production default 30 s, tests use a few seconds.
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The address a silo advertises to the other silos and to gateways (default 127.0.0.1).</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
@@ -40,6 +46,11 @@ public sealed class VaultClusterOptions
         catch (ArgumentException error)
         {
             throw new InvalidOperationException($"Vault:Cluster:ConnectionString is not a valid PostgreSQL connection string: {error.Message}");
+        }
+
+        if (options.ResponseTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Vault:Cluster:ResponseTimeout must be positive.");
         }
 
         if (!System.Net.IPAddress.TryParse(options.AdvertisedAddress, out _))

@@ -3,7 +3,7 @@
 // The gateway must already be built: this module runs it with `--no-build`.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -110,25 +110,54 @@ export async function start (dataDir, env = {}, opts = {}) {
   const [port, siloPort, siloGatewayPort] = await freePorts(3)
   const baseUrl = `http://127.0.0.1:${port}`
   const logFile = opts.logFile ?? join(makeTempDir('orleansvault-gwlog-'), 'gateway.log')
-  const log = createWriteStream(logFile, { flags: 'a' })
-  const { command, args, cwd } = gatewayCommand()
+  const service = launch(gatewayCommand(), {
+    ASPNETCORE_ENVIRONMENT: 'Development',
+    ASPNETCORE_URLS: baseUrl,
+    Vault__DataDirectory: dataDir,
+    Vault__Silo__SiloPort: String(siloPort),
+    Vault__Silo__GatewayPort: String(siloGatewayPort),
+    ...env
+  }, logFile, opts)
 
+  const deadline = Date.now() + readyTimeoutMs
+  let lastProblem = 'no answer yet'
+  for (;;) {
+    if (service.exited()) {
+      const exited = service.exited()
+      await service.stop()
+      throw new Error(`gateway exited before it was ready (code ${exited.code}, signal ${exited.signal}${exited.err ? `, ${exited.err.message}` : ''}); log ${logFile}:\n${tail(logFile)}`)
+    }
+    if (Date.now() > deadline) {
+      await service.stop()
+      throw new Error(`gateway not ready within ${readyTimeoutMs} ms (${lastProblem}); log ${logFile}:\n${tail(logFile)}`)
+    }
+    try {
+      const res = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(2000) })
+      await res.arrayBuffer()
+      if (res.status === 200) break
+      lastProblem = `GET /health/ready answered ${res.status}`
+    } catch (e) {
+      lastProblem = `GET /health/ready failed: ${e.cause?.code ?? e.message}`
+    }
+    await delay(200)
+  }
+
+  return { baseUrl, port, dataDir, logFile, pid: service.pid, stop: service.stop, killNow: service.killNow }
+}
+
+/**
+ * Runs a server process (`dotnet run …`) in its own process group with its output in `logFile`.
+ * @returns {{pid: number, stop: (signal?: string, graceMs?: number) => Promise<number|null>, killNow: () => void, exited: () => object|null}}
+ *   stop signals the whole group (SIGKILL after the grace period); killNow is the synchronous last resort.
+ */
+export function launch ({ command, args, cwd }, env, logFile, opts = {}) {
+  const log = createWriteStream(logFile, { flags: 'a' })
   const child = spawn(command, args, {
     cwd,
     // Own process group: `dotnet run` starts the app as a grandchild; we signal the group.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      DOTNET_NOLOGO: '1',
-      DOTNET_CLI_TELEMETRY_OPTOUT: '1',
-      ASPNETCORE_ENVIRONMENT: 'Development',
-      ASPNETCORE_URLS: baseUrl,
-      Vault__DataDirectory: dataDir,
-      Vault__Silo__SiloPort: String(siloPort),
-      Vault__Silo__GatewayPort: String(siloGatewayPort),
-      ...env
-    }
+    env: { ...process.env, DOTNET_NOLOGO: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1', ...env }
   })
   child.stdout.pipe(log, { end: false })
   child.stderr.pipe(log, { end: false })
@@ -178,30 +207,18 @@ export async function start (dataDir, env = {}, opts = {}) {
     running.add(handle)
   }
   opts.onSpawn?.(handle)
+  return { pid: child.pid, stop, killNow, exited: () => exited }
+}
 
-  const deadline = Date.now() + readyTimeoutMs
-  let lastProblem = 'no answer yet'
+/** Waits until `file` contains `text` (a server's ready line), or throws after `timeoutMs`. */
+export async function waitForLog (file, text, timeoutMs, isExited = () => null) {
+  const deadline = Date.now() + timeoutMs
   for (;;) {
-    if (exited) {
-      await stop()
-      throw new Error(`gateway exited before it was ready (code ${exited.code}, signal ${exited.signal}${exited.err ? `, ${exited.err.message}` : ''}); log ${logFile}:\n${tail(logFile)}`)
-    }
-    if (Date.now() > deadline) {
-      await stop()
-      throw new Error(`gateway not ready within ${readyTimeoutMs} ms (${lastProblem}); log ${logFile}:\n${tail(logFile)}`)
-    }
-    try {
-      const res = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(2000) })
-      await res.arrayBuffer()
-      if (res.status === 200) break
-      lastProblem = `GET /health/ready answered ${res.status}`
-    } catch (e) {
-      lastProblem = `GET /health/ready failed: ${e.cause?.code ?? e.message}`
-    }
+    if (existsSync(file) && readFileSync(file, 'utf8').includes(text)) return
+    if (isExited()) throw new Error(`process exited before "${text}"; log ${file}:\n${tail(file)}`)
+    if (Date.now() > deadline) throw new Error(`no "${text}" within ${timeoutMs} ms; log ${file}:\n${tail(file)}`)
     await delay(200)
   }
-
-  return { baseUrl, port, dataDir, logFile, pid: child.pid, stop, killNow }
 }
 
 /** Remove a temp directory, ignoring errors. */

@@ -1,0 +1,84 @@
+// A whole cluster from `dotnet` processes on loopback: PostgreSQL (lib/postgres.mjs), the schema migration, N
+// standalone silos and M gateways as Orleans clients, with failure detection and leases tuned short so kill tests
+// finish in seconds. Stopped (and its directories removed unless a test failed) after the test file.
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { after } from 'node:test'
+import { freePorts, launch, makeTempDir, REPO_ROOT, removeDir, start, waitForLog } from './gateway.mjs'
+import { postgres } from './postgres.mjs'
+
+const siloCommand = (extra = []) => ({ command: 'dotnet', args: ['run', '--no-build', '--no-launch-profile', '--project', 'src/Silo', ...extra], cwd: REPO_ROOT })
+
+/** Failure detection and leases of a test cluster: a dead silo is declared dead in a few seconds. */
+export const fastFailureDetection = {
+  Vault__Cluster__Membership__ProbeTimeout: '00:00:01',
+  Vault__Cluster__Membership__NumMissedProbesLimit: '2',
+  Vault__Cluster__Membership__NumVotesForDeathDeclaration: '1',
+  Vault__Cluster__Membership__TableRefreshTimeout: '00:00:02',
+  Vault__Cluster__Membership__IAmAliveTablePublishTimeout: '00:00:05',
+  Vault__Cluster__Membership__DeathVoteExpirationTimeout: '00:00:10',
+  Vault__Cluster__ResponseTimeout: '00:00:05',
+  Vault__Channels__FeedLease: '00:00:04',
+  Vault__Objects__FeedLease: '00:00:04',
+  Vault__WebSockets__FeedRenewInterval: '00:00:01'
+}
+
+export async function cluster (name, { env = {} } = {}) {
+  const pg = await postgres()
+  const database = pg.createDatabase()
+  const workDir = makeTempDir(`orleansvault-${name}-`)
+  const common = {
+    Vault__Cluster__Enabled: 'true',
+    Vault__Cluster__ConnectionString: database,
+    Vault__MasterKey: randomBytes(32).toString('base64'),
+    Vault__Silo__ClusterId: `${name}-${randomBytes(3).toString('hex')}`,
+    ...fastFailureDetection,
+    ...env
+  }
+  const migrated = spawnSync(siloCommand().command, [...siloCommand().args, 'migrate'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...common } })
+  if (migrated.status !== 0) throw new Error(`migrate failed: ${migrated.stdout} ${migrated.stderr}`)
+
+  const silos = []
+  const gateways = []
+  let failed = false
+  const self = {
+    database,
+    pg,
+    workDir,
+    env: common,
+    silos,
+    gateways,
+    migrateOutput: migrated.stdout,
+    markFailed () { failed = true },
+    /** Starts a silo; resolves once it logged that it joined the cluster. */
+    async startSilo () {
+      const [siloPort, gatewayPort] = await freePorts(2)
+      const logFile = join(workDir, `silo-${silos.length}.log`)
+      const service = launch(siloCommand(), {
+        ...common,
+        Vault__DataDirectory: join(workDir, `silo-${silos.length}-data`),
+        Vault__Silo__SiloPort: String(siloPort),
+        Vault__Silo__GatewayPort: String(gatewayPort)
+      }, logFile)
+      await waitForLog(logFile, 'Silo ready:', 90_000, service.exited)
+      const silo = { ...service, logFile, siloPort, gatewayPort }
+      silos.push(silo)
+      return silo
+    },
+    /** Starts a gateway (an Orleans client of the cluster); resolves once it is ready. */
+    async startGateway () {
+      const index = gateways.length
+      const gateway = await start(join(workDir, `gateway-${index}-data`), common, { logFile: join(workDir, `gateway-${index}.log`), readyTimeoutMs: 90_000 })
+      gateways.push(gateway)
+      return gateway
+    }
+  }
+  after(async () => {
+    await Promise.all(gateways.map((g) => g.stop()))
+    await Promise.all(silos.map((s) => s.stop()))
+    if (failed) console.error(`${name}: cluster logs kept in ${workDir}`)
+    else removeDir(workDir)
+  })
+  return self
+}

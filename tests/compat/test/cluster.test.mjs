@@ -1,0 +1,129 @@
+// Cluster mode with real processes: PostgreSQL, 2 standalone silos and 2 gateways (Orleans clients) on loopback.
+// Clients on different gateways see each other's changes (Vaultrice SDK and pusher-js), presence is counted once
+// across gateways, a killed gateway's members leave within the feed lease, a killed silo costs no stored data.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { cluster } from '../lib/cluster.mjs'
+import { randomSecret } from '../lib/gateway.mjs'
+import { client as pusherClient, collect, server as pusherServer, subscribed, unique, waitFor } from '../lib/pusher.mjs'
+
+const creds = { projectId: 'cluster-project', apiKey: 'cluster-key', apiSecret: randomSecret() }
+const pusherApp = { appId: 'cluster-app', key: 'cluster-pusher-key', secret: randomSecret() }
+const c = await cluster('cluster', {
+  env: {
+    Vault__Bootstrap__ProjectId: creds.projectId,
+    Vault__Bootstrap__ApiKey: creds.apiKey,
+    Vault__Bootstrap__ApiSecret: creds.apiSecret,
+    Vault__Bootstrap__Pusher__AppId: pusherApp.appId,
+    Vault__Bootstrap__Pusher__Key: pusherApp.key,
+    Vault__Bootstrap__Pusher__Secret: pusherApp.secret
+  }
+})
+
+const basic = 'Basic ' + Buffer.from(`${creds.apiKey}:${creds.apiSecret}`).toString('base64')
+const appOn = (gateway) => ({ ...pusherApp, baseUrl: gateway.baseUrl })
+
+async function setItem (gateway, object, key, value) {
+  const res = await fetch(`${gateway.baseUrl}/project/${creds.projectId}/cache/notes/${object}/${key}`, {
+    method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: JSON.stringify({ value })
+  })
+  return res.status
+}
+
+async function getItem (gateway, object, key) {
+  const res = await fetch(`${gateway.baseUrl}/project/${creds.projectId}/cache/notes/${object}/${key}`, { headers: { authorization: basic } })
+  return res.status === 200 ? (await res.json()).value : res.status
+}
+
+test('two silos and two gateways start on PostgreSQL after the migration', { timeout: 240_000 }, async (t) => {
+  t.after(() => { if (t.passed === false) c.markFailed() })
+  assert.match(c.migrateOutput, /applied 001_orleans_clustering.sql/)
+  await Promise.all([c.startSilo(), c.startSilo()])
+  await Promise.all([c.startGateway(), c.startGateway()])
+  const members = c.pg.query(c.database.match(/Database=([^;]+)/)[1], `SELECT count(*) FROM orleansmembershiptable WHERE status = 3 AND deploymentid = '${c.env.Vault__Silo__ClusterId}'`)
+  assert.equal(members.trim(), '2')
+})
+
+test('a write through one gateway is read and pushed through the other', { timeout: 60_000 }, async () => {
+  const [one, two] = c.gateways
+  const object = unique('shared')
+  // A raw Vaultrice socket on gateway two (auth before upgrade, WIRE.md 1.6).
+  const token = await (await fetch(`${two.baseUrl}/project/${creds.projectId}/auth/token`, { headers: { authorization: basic } })).text()
+  const { default: WebSocket } = await import('ws')
+  const ws = new WebSocket(`${two.baseUrl.replace('http', 'ws')}/project/${creds.projectId}/ws/notes/${object}?auth=${encodeURIComponent('Bearer ' + token)}`)
+  const frames = []
+  ws.on('message', (m) => frames.push(JSON.parse(m.toString())))
+  await waitFor(() => frames.some((f) => f.event === 'connected'), 20_000, 'connected on gateway two')
+  assert.equal(await setItem(one, object, 'greeting', { hello: 'cluster' }), 200)
+  await waitFor(() => frames.some((f) => f.event === 'setItem' && f.payload?.prop === 'greeting'), 20_000, 'the setItem event on gateway two')
+  assert.deepEqual(await getItem(two, object, 'greeting'), { hello: 'cluster' })
+  ws.close()
+})
+
+test('pusher presence across gateways: members seen on both, one user counted once, REST from either', { timeout: 60_000 }, async () => {
+  const [one, two] = c.gateways
+  const name = unique('presence-cluster')
+  const alice = pusherClient(appOn(one), { presence: { user_id: 'alice' } })
+  const aliceChannel = await subscribed(alice, name)
+  const added = collect(aliceChannel, 'pusher:member_added')
+  const bob = pusherClient(appOn(two), { presence: { user_id: 'bob' } })
+  const bobChannel = await subscribed(bob, name)
+  assert.equal(bobChannel.members.count, 2)
+  await waitFor(() => added.some((a) => a.data.id === 'bob'), 20_000, 'member_added on gateway one')
+  // Alice again, through gateway two: still two users.
+  const alice2 = pusherClient(appOn(two), { presence: { user_id: 'alice' } })
+  await subscribed(alice2, name)
+  const info = await (await pusherServer(appOn(one)).get({ path: `/channels/${name}`, params: { info: 'user_count,subscription_count' } })).json()
+  assert.deepEqual(info, { occupied: true, user_count: 2, subscription_count: 3 })
+  const seen = collect(bobChannel, 'news')
+  await pusherServer(appOn(one)).trigger(name, 'news', { n: 1 })
+  await waitFor(() => seen.length === 1, 20_000, 'a REST event through gateway one at a client of gateway two')
+  for (const p of [alice, alice2, bob]) p.disconnect()
+})
+
+test('a gateway killed with SIGKILL leaves no ghost members: they leave within the feed lease', { timeout: 90_000 }, async () => {
+  const [one] = c.gateways
+  const extra = await c.startGateway()
+  const name = unique('presence-ghost')
+  const watcher = pusherClient(appOn(one), { presence: { user_id: 'watcher' } })
+  const channel = await subscribed(watcher, name)
+  const removed = collect(channel, 'pusher:member_removed')
+  const doomed = pusherClient(appOn(extra), { presence: { user_id: 'doomed' } })
+  await subscribed(doomed, name)
+  await waitFor(() => channel.members.count === 2, 20_000, 'both members')
+  doomed.connection.bind('state_change', () => {}) // its reconnects go nowhere: the gateway is gone
+  await extra.stop('SIGKILL')
+  c.gateways.splice(c.gateways.indexOf(extra), 1)
+  doomed.disconnect()
+  await waitFor(() => removed.some((r) => r.data.id === 'doomed'), 30_000, 'member_removed after the lease lapsed')
+  const users = await (await pusherServer(appOn(one)).get({ path: `/channels/${name}/users` })).json()
+  assert.deepEqual(users.users.map((u) => u.id), ['watcher'])
+  watcher.disconnect()
+})
+
+test('a silo killed with SIGKILL loses no acknowledged write; the cluster keeps serving', { timeout: 120_000 }, async () => {
+  const [one, two] = c.gateways
+  const object = unique('durable')
+  const acknowledged = []
+  for (let i = 0; i < 20; i++) {
+    if (await setItem(one, object, `k${i}`, i) === 200) acknowledged.push(i)
+  }
+  await c.silos[0].stop('SIGKILL')
+  c.silos.shift()
+  // Writes go on: the objects reactivate on the surviving silo (after the dead one is declared dead).
+  await waitFor(async () => (await setItem(two, object, 'after', 'kill')) === 200, 60_000, 'a write after the kill')
+  for (const i of acknowledged) assert.equal(await getItem(one, object, `k${i}`), i)
+  assert.equal(acknowledged.length, 20)
+})
+
+test('the whole cluster restarts with every item still there', { timeout: 180_000 }, async () => {
+  const object = unique('restart')
+  assert.equal(await setItem(c.gateways[0], object, 'kept', { across: 'restart' }), 200)
+  await Promise.all(c.gateways.map((g) => g.stop()))
+  await Promise.all(c.silos.map((s) => s.stop()))
+  c.gateways.length = 0
+  c.silos.length = 0
+  await c.startSilo()
+  const gateway = await c.startGateway()
+  await waitFor(async () => JSON.stringify(await getItem(gateway, object, 'kept')) === JSON.stringify({ across: 'restart' }), 60_000, 'the item after the restart')
+})
