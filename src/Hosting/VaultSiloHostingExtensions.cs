@@ -43,7 +43,9 @@ public static class VaultSiloHostingExtensions
                 o.ClusterId = siloOptions.ClusterId;
                 o.ServiceId = siloOptions.ServiceId;
             });
-            silo.ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), siloOptions.SiloPort, siloOptions.GatewayPort);
+            // A silo advertising a loopback address listens on it only; one reachable from elsewhere listens on all addresses.
+            var advertised = cluster.ResolveAdvertisedAddress();
+            silo.ConfigureEndpoints(advertised, siloOptions.SiloPort, siloOptions.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
 
             // Failure detection: production defaults from Orleans; tests make them short (Vault:Cluster:Membership:*).
             silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));

@@ -92,6 +92,9 @@ public sealed class ObjectFeed : IObjectFeedObserver
 
     private ISharedObjectGrain Grain => _client.GetGrain<ISharedObjectGrain>(ObjectKey);
 
+    /// <summary>The grain-observer reference the object pushes to (set once the first socket was added).</summary>
+    public IObjectFeedObserver? Reference => _reference;
+
     internal async Task<bool> TryAddAsync(VaultSocket socket)
     {
         await _gate.WaitAsync();
@@ -175,7 +178,10 @@ public sealed class ObjectFeed : IObjectFeedObserver
 
         try
         {
-            await CatchUpAsync(await Grain.Subscribe(reference));
+            // Every socket here has been sent at least this much: the cursor of their connections should this gateway die.
+            var sockets = _sockets;
+            var delivered = sockets.Length == 0 ? 0 : sockets.Min(s => s.LastSent);
+            await CatchUpAsync(await Grain.Subscribe(reference, delivered));
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {

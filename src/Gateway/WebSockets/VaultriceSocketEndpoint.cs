@@ -91,7 +91,7 @@ public sealed class VaultriceSocketEndpoint(
         {
             _local[socket.ConnectionId] = socket;
             feed = await feeds.AddAsync(address.GrainKey, socket);
-            var attached = await grain.Attach(socket.ConnectionId, socket.Owner);
+            var attached = await grain.Attach(socket.ConnectionId, socket.Owner, feed.Reference);
             socket.Start(attached.Epoch, attached.Sequence, VaultriceJson.ControlFrame("connected", socket.ConnectionId));
             GatewayLog.SocketOpened(logger, socket.ConnectionId, address.GrainKey);
 

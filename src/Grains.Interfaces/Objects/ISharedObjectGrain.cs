@@ -44,8 +44,10 @@ public interface ISharedObjectGrain : IGrainWithStringKey
     /// A socket opened. <paramref name="owner"/> names who may resume it later (the API key, or the user a token was minted for):
     /// connection ids are public (presence shows them to everyone), so they alone never prove who resumes.
     /// </summary>
+    /// <remarks><paramref name="feed"/> is the gateway feed relaying the socket: if that gateway dies (its feed lease lapses)
+    /// the connection leaves presence and is detached, so no member outlives its gateway by more than the lease.</remarks>
     [Alias("Attach")]
-    Task<AttachResult> Attach(string connectionId, string owner);
+    Task<AttachResult> Attach(string connectionId, string owner, IObjectFeedObserver? feed = null);
 
     /// <summary>Joins presence; <paramref name="verifiedUserId"/> is set only when the gateway verified the user's identity (WIRE 1.7).</summary>
     [Alias("Join")]
@@ -69,8 +71,10 @@ public interface ISharedObjectGrain : IGrainWithStringKey
     /// Registers or renews a gateway's feed: it receives every batch published from now on until it unsubscribes or
     /// stops renewing within the lease. Returns the numbering so far, so the feed can repair a gap from history.
     /// </summary>
+    /// <remarks><paramref name="deliveredUpTo"/>: the sequence every socket of this gateway has been sent (the cursor of its
+    /// connections if the gateway dies before they close).</remarks>
     [Alias("Subscribe")]
-    Task<FeedPosition> Subscribe(IObjectFeedObserver feed);
+    Task<FeedPosition> Subscribe(IObjectFeedObserver feed, long deliveredUpTo = 0);
 
     [Alias("Unsubscribe")]
     Task Unsubscribe(IObjectFeedObserver feed);

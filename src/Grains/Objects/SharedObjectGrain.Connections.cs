@@ -14,9 +14,9 @@ public sealed partial class SharedObjectGrain
         return Task.FromResult(entries);
     }
 
-    public Task<AttachResult> Attach(string connectionId, string owner)
+    public Task<AttachResult> Attach(string connectionId, string owner, IObjectFeedObserver? feed = null)
     {
-        _connections[connectionId] = new ConnectionRecord { Attached = true, Owner = owner };
+        _connections[connectionId] = new ConnectionRecord { Attached = true, Owner = owner, Feed = feed, AttachedAtSequence = State.Sequence };
         EnsureHousekeeping();
         return Task.FromResult(new AttachResult(State.Epoch, State.Sequence));
     }
@@ -62,8 +62,12 @@ public sealed partial class SharedObjectGrain
             return Task.FromResult(ResumeResult.Refused);
         }
 
-        // The new socket becomes the old connection: its own attach record goes away.
-        _connections.Remove(newConnectionId);
+        // The new socket becomes the old connection: its own attach record goes away, its gateway feed stays.
+        if (_connections.Remove(newConnectionId, out var fresh))
+        {
+            record.Feed = fresh.Feed;
+        }
+
         record.Attached = true;
         IReadOnlyList<ObjectEvent> deliverable = [.. missed.Where(e => e.ExcludedConnectionId != oldConnectionId)];
         return Task.FromResult(new ResumeResult(true, deliverable, oldConnectionId));
@@ -86,7 +90,7 @@ public sealed partial class SharedObjectGrain
             _connections.Remove(stale);
         }
 
-        ExpireFeeds(now);
+        await ExpireFeedsAsync(now);
         if (PurgeExpired())
         {
             await WriteAsync(cancellationToken);
@@ -104,6 +108,12 @@ public sealed partial class SharedObjectGrain
         public bool Attached { get; set; }
 
         public required string Owner { get; init; }
+
+        /// <summary>The gateway feed the socket is relayed by: when its lease lapses, the connection is detached.</summary>
+        public IObjectFeedObserver? Feed { get; set; }
+
+        /// <summary>The sequence when the socket attached: it has seen nothing before it through this connection.</summary>
+        public long AttachedAtSequence { get; init; }
 
         public long DetachedAt { get; set; }
 

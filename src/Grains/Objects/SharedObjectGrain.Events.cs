@@ -12,7 +12,7 @@ public sealed partial class SharedObjectGrain
     /// new epoch with an empty history anyway, so storing history with every write would only make writes expensive.
     /// </summary>
     private readonly List<ObjectEvent> _history = [];
-    private readonly Dictionary<IObjectFeedObserver, long> _feeds = [];
+    private readonly Dictionary<IObjectFeedObserver, FeedLease> _feeds = [];
     private long _historyBytes;
     private long _epochStart;
     private bool _registered;
@@ -147,10 +147,12 @@ public sealed partial class SharedObjectGrain
         }
     }
 
-    public Task<FeedPosition> Subscribe(IObjectFeedObserver feed)
+    public Task<FeedPosition> Subscribe(IObjectFeedObserver feed, long deliveredUpTo = 0)
     {
-        var known = _feeds.ContainsKey(feed);
-        _feeds[feed] = Now + (long)_options.FeedLease.TotalMilliseconds;
+        var known = _feeds.TryGetValue(feed, out var lease);
+        lease ??= _feeds[feed] = new FeedLease();
+        lease.ExpiresAt = Now + (long)_options.FeedLease.TotalMilliseconds;
+        lease.DeliveredUpTo = Math.Max(lease.DeliveredUpTo, deliveredUpTo);
         EnsureHousekeeping();
         return Task.FromResult(new FeedPosition(State.Epoch, State.Sequence, known, _epochStart));
     }
@@ -161,17 +163,29 @@ public sealed partial class SharedObjectGrain
         return Task.CompletedTask;
     }
 
-    /// <summary>Forgets feeds whose gateway stopped renewing them (it died or lost its connection to the cluster).</summary>
-    private void ExpireFeeds(long now)
+    /// <summary>
+    /// Forgets feeds whose gateway stopped renewing them (it died or lost its connection to the cluster), and with each
+    /// its connections: they leave presence and stay resumable from what their gateway last reported as delivered.
+    /// </summary>
+    private async Task ExpireFeedsAsync(long now)
     {
-        foreach (var (feed, expiresAt) in _feeds)
+        foreach (var (feed, lease) in _feeds.Where(f => f.Value.ExpiresAt < now).ToList())
         {
-            if (expiresAt < now)
+            _feeds.Remove(feed);
+            LogFeedExpired(_logger);
+            foreach (var (connectionId, record) in _connections.Where(c => c.Value.Attached && feed.Equals(c.Value.Feed)).ToList())
             {
-                _feeds.Remove(feed);
-                LogFeedExpired(_logger);
+                await Detach(connectionId, Math.Max(record.AttachedAtSequence, lease.DeliveredUpTo));
             }
         }
+    }
+
+    /// <summary>A gateway feed's lease and the sequence its gateway last reported as delivered to all its sockets.</summary>
+    private sealed class FeedLease
+    {
+        public long ExpiresAt { get; set; }
+
+        public long DeliveredUpTo { get; set; }
     }
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "A gateway feed stopped renewing its subscription and was dropped")]

@@ -23,8 +23,18 @@ public sealed class VaultClusterOptions
     /// </summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The address a silo advertises to the other silos and to gateways (default 127.0.0.1).</summary>
+    /// <summary>
+    /// The address a silo advertises to the other silos and to gateways: an IP address, or a host name resolved at
+    /// start-up (a container's service name). Default 127.0.0.1.
+    /// </summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The advertised address as an IP address (a host name is resolved to its first IPv4 address).</summary>
+    public System.Net.IPAddress ResolveAdvertisedAddress() =>
+        System.Net.IPAddress.TryParse(AdvertisedAddress, out var address)
+            ? address
+            : System.Net.Dns.GetHostAddresses(AdvertisedAddress).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+              ?? throw new InvalidOperationException($"Vault:Cluster:AdvertisedAddress '{AdvertisedAddress}' does not resolve to an IPv4 address.");
 
     public static VaultClusterOptions From(IConfiguration configuration)
     {
@@ -53,9 +63,9 @@ public sealed class VaultClusterOptions
             throw new InvalidOperationException("Vault:Cluster:ResponseTimeout must be positive.");
         }
 
-        if (!System.Net.IPAddress.TryParse(options.AdvertisedAddress, out _))
+        if (string.IsNullOrWhiteSpace(options.AdvertisedAddress))
         {
-            throw new InvalidOperationException("Vault:Cluster:AdvertisedAddress must be an IP address.");
+            throw new InvalidOperationException("Vault:Cluster:AdvertisedAddress must be an IP address or a host name.");
         }
 
         foreach (var key in new[] { "ClusterId", "ServiceId" })

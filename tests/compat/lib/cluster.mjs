@@ -41,6 +41,7 @@ export async function cluster (name, { env = {} } = {}) {
 
   const silos = []
   const gateways = []
+  const proxies = []
   let failed = false
   const self = {
     database,
@@ -66,6 +67,29 @@ export async function cluster (name, { env = {} } = {}) {
       silos.push(silo)
       return silo
     },
+    /** Starts the reverse proxy (src/Proxy) in front of the given gateways: the cluster's one URL. */
+    async startProxy (gateways = self.gateways) {
+      const [port] = await freePorts(1)
+      const baseUrl = `http://127.0.0.1:${port}`
+      const logFile = join(workDir, 'proxy.log')
+      const service = launch({ command: 'dotnet', args: ['run', '--no-build', '--no-launch-profile', '--project', 'src/Proxy'], cwd: REPO_ROOT }, {
+        ASPNETCORE_URLS: baseUrl,
+        Vault__Proxy__Gateways: gateways.map((g) => g.baseUrl).join(','),
+        Vault__Proxy__HealthInterval: '00:00:01'
+      }, logFile)
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        if (service.exited()) throw new Error(`proxy exited; log ${logFile}`)
+        try {
+          if ((await fetch(`${baseUrl}/proxy/health`)).status === 200) break
+        } catch {}
+        if (Date.now() > deadline) throw new Error(`proxy not ready; log ${logFile}`)
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      const proxy = { ...service, baseUrl, logFile }
+      proxies.push(proxy)
+      return proxy
+    },
     /** Starts a gateway (an Orleans client of the cluster); resolves once it is ready. */
     async startGateway () {
       const index = gateways.length
@@ -75,6 +99,7 @@ export async function cluster (name, { env = {} } = {}) {
     }
   }
   after(async () => {
+    await Promise.all(proxies.map((p) => p.stop()))
     await Promise.all(gateways.map((g) => g.stop()))
     await Promise.all(silos.map((s) => s.stop()))
     if (failed) console.error(`${name}: cluster logs kept in ${workDir}`)

@@ -101,6 +101,51 @@ test('a gateway killed with SIGKILL leaves no ghost members: they leave within t
   watcher.disconnect()
 })
 
+test('shared-object presence: a member whose gateway is killed leaves within the feed lease', { timeout: 90_000 }, async () => {
+  const [one] = c.gateways
+  const extra = await c.startGateway()
+  const object = unique('presence-object')
+  const { default: WebSocket } = await import('ws')
+  const open = async (gateway) => {
+    const token = await (await fetch(`${gateway.baseUrl}/project/${creds.projectId}/auth/token`, { headers: { authorization: basic } })).text()
+    const ws = new WebSocket(`${gateway.baseUrl.replace('http', 'ws')}/project/${creds.projectId}/ws/notes/${object}?auth=${encodeURIComponent('Bearer ' + token)}`)
+    const frames = []
+    ws.on('message', (m) => frames.push(JSON.parse(m.toString())))
+    ws.on('error', () => {})
+    await waitFor(() => frames.some((f) => f.event === 'connected'), 20_000, 'connected')
+    return { ws, frames, id: frames.find((f) => f.event === 'connected').connectionId }
+  }
+  const watcher = await open(one)
+  const doomed = await open(extra)
+  doomed.ws.send(JSON.stringify({ event: 'presence:join', payload: { name: 'doomed' } }))
+  await waitFor(() => watcher.frames.some((f) => f.event === 'presence:join'), 20_000, 'the join seen through the other gateway')
+  await extra.stop('SIGKILL')
+  c.gateways.splice(c.gateways.indexOf(extra), 1)
+  await waitFor(() => watcher.frames.some((f) => f.event === 'presence:leave'), 30_000, 'presence:leave after the feed lease lapsed')
+  const presence = await (await fetch(`${one.baseUrl}/project/${creds.projectId}/presence-list/notes/${object}`, { headers: { authorization: basic } })).json()
+  assert.deepEqual(presence, [])
+  watcher.ws.close()
+})
+
+test('behind the proxy, pusher-js clients whose gateway dies reconnect to another and keep receiving', { timeout: 120_000 }, async () => {
+  const spare = await c.startGateway()
+  const proxy = await c.startProxy([c.gateways[0], spare])
+  const app = appOn(proxy)
+  const name = unique('behind-proxy')
+  const clients = [0, 1, 2, 3].map(() => pusherClient(app))
+  const seen = await Promise.all(clients.map(async (p) => collect(await subscribed(p, name), 'tick')))
+  await pusherServer(app).trigger(name, 'tick', { n: 1 })
+  await waitFor(() => seen.every((s) => s.length === 1), 20_000, 'every client through the proxy')
+  // Round-robin spread the four sockets over both gateways: killing one drops some of them.
+  await spare.stop('SIGKILL')
+  c.gateways.splice(c.gateways.indexOf(spare), 1)
+  await waitFor(async () => {
+    await pusherServer(app).trigger(name, 'tick', { n: 2 })
+    return seen.every((s) => s.some((e) => e.data.n === 2))
+  }, 60_000, 'every client, reconnected, receiving again')
+  for (const p of clients) p.disconnect()
+})
+
 test('a silo killed with SIGKILL loses no acknowledged write; the cluster keeps serving', { timeout: 120_000 }, async () => {
   const [one, two] = c.gateways
   const object = unique('durable')
