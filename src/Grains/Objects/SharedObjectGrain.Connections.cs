@@ -50,7 +50,28 @@ public sealed partial class SharedObjectGrain
         }
     }
 
-    public Task<ResumeResult> Resume(string oldConnectionId, string newConnectionId, string owner, long upToSequence)
+    public async Task<ResumeResult> Resume(string oldConnectionId, string newConnectionId, string owner, long upToSequence)
+    {
+        if (oldConnectionId != newConnectionId
+            && _connections.TryGetValue(oldConnectionId, out var attached)
+            && attached.Attached
+            && string.Equals(attached.Owner, owner, StringComparison.Ordinal)
+            && attached.Feed is { } oldFeed
+            && _connections.TryGetValue(newConnectionId, out var fresh)
+            && fresh.Feed is { } newFeed
+            && !oldFeed.Equals(newFeed))
+        {
+            // The old connection is still attached through another gateway (which most likely died before its lease
+            // lapsed): its owner takes it over. It resumes from what that gateway last reported as delivered, so a
+            // few events may come twice (WIRE 1.6 allows that on this door), none goes missing.
+            var delivered = _feeds.TryGetValue(oldFeed, out var lease) ? lease.DeliveredUpTo : 0;
+            await Detach(oldConnectionId, Math.Max(attached.AttachedAtSequence, delivered));
+        }
+
+        return ResumeDetached(oldConnectionId, newConnectionId, owner, upToSequence);
+    }
+
+    private ResumeResult ResumeDetached(string oldConnectionId, string newConnectionId, string owner, long upToSequence)
     {
         if (oldConnectionId == newConnectionId
             || !_connections.TryGetValue(oldConnectionId, out var record)
@@ -59,7 +80,7 @@ public sealed partial class SharedObjectGrain
             || record.DetachedAt + (long)_options.ResumeWindow.TotalMilliseconds < Now
             || EventsAfter(record.LastSequence, upToSequence) is not { } missed)
         {
-            return Task.FromResult(ResumeResult.Refused);
+            return ResumeResult.Refused;
         }
 
         // The new socket becomes the old connection: its own attach record goes away, its gateway feed stays.
@@ -70,7 +91,7 @@ public sealed partial class SharedObjectGrain
 
         record.Attached = true;
         IReadOnlyList<ObjectEvent> deliverable = [.. missed.Where(e => e.ExcludedConnectionId != oldConnectionId)];
-        return Task.FromResult(new ResumeResult(true, deliverable, oldConnectionId));
+        return new ResumeResult(true, deliverable, oldConnectionId);
     }
 
     private void EnsureHousekeeping()

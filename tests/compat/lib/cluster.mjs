@@ -4,7 +4,6 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { after } from 'node:test'
 import { freePorts, launch, makeTempDir, REPO_ROOT, removeDir, start, waitForLog } from './gateway.mjs'
 import { postgres } from './postgres.mjs'
 
@@ -24,10 +23,14 @@ export const fastFailureDetection = {
   Vault__WebSockets__FeedRenewInterval: '00:00:01'
 }
 
-export async function cluster (name, { env = {} } = {}) {
-  const pg = await postgres()
+/**
+ * The topology scripts/cluster.mjs starts for people and the cluster tests start for themselves. `onCleanup`
+ * registers the teardown (node:test's `after` in tests); `workDir` keeps logs and data in a known place.
+ */
+export async function cluster (name, { env = {}, onCleanup, workDir: givenDir } = {}) {
+  const pg = await postgres({ onCleanup })
   const database = pg.createDatabase()
-  const workDir = makeTempDir(`orleansvault-${name}-`)
+  const workDir = givenDir ?? makeTempDir(`orleansvault-${name}-`)
   const common = {
     Vault__Cluster__Enabled: 'true',
     Vault__Cluster__ConnectionString: database,
@@ -98,12 +101,15 @@ export async function cluster (name, { env = {} } = {}) {
       return gateway
     }
   }
-  after(async () => {
+  self.stopAll = async () => {
     await Promise.all(proxies.map((p) => p.stop()))
     await Promise.all(gateways.map((g) => g.stop()))
     await Promise.all(silos.map((s) => s.stop()))
+  }
+  onCleanup?.(async () => {
+    await self.stopAll()
     if (failed) console.error(`${name}: cluster logs kept in ${workDir}`)
-    else removeDir(workDir)
+    else if (!givenDir) removeDir(workDir)
   })
   return self
 }

@@ -5,7 +5,6 @@ import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after } from 'node:test'
 import { freePort, makeTempDir, removeDir } from './gateway.mjs'
 
 const serviceUser = 'ovtest'
@@ -32,14 +31,17 @@ function parse (connectionString) {
   return { host: fields.host, port: fields.port ?? '5432', user: fields.username ?? fields['user id'], password: fields.password }
 }
 
-/** Starts (or reuses) a server; `createDatabase()` gives each caller an empty database's Npgsql connection string. */
-export async function postgres () {
+/**
+ * Starts (or reuses) a server; `createDatabase()` gives each caller an empty database's Npgsql connection string.
+ * `onCleanup` registers the stop (node:test's `after` in tests, a process-exit hook in scripts/cluster.mjs).
+ */
+export async function postgres ({ onCleanup, dir: baseDir } = {}) {
   let server
   if (process.env.VAULT_TEST_POSTGRES) {
     server = parse(process.env.VAULT_TEST_POSTGRES)
   } else {
     const bin = binaries()
-    const dir = makeTempDir('orleansvault-pg-')
+    const dir = baseDir ?? makeTempDir('orleansvault-pg-')
     const password = randomBytes(16).toString('hex')
     writeFileSync(join(dir, 'pw'), password)
     const asRoot = process.getuid?.() === 0
@@ -57,9 +59,9 @@ export async function postgres () {
     const port = await freePort()
     pg('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start'])
     server = { host: '127.0.0.1', port: String(port), user: 'vault', password }
-    after(() => {
+    onCleanup?.(() => {
       try { pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']) } catch {}
-      removeDir(dir)
+      if (!baseDir) removeDir(dir)
     })
   }
   return {
