@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization;
+using Npgsql;
+using OrleansVault.Hosting.Cluster;
 using OrleansVault.Hosting.Encryption;
 using OrleansVault.Hosting.Persistence;
 
@@ -56,7 +58,7 @@ public static class VaultAdminCommand
 
         await using var services = BuildServices(configuration);
         var keys = services.GetRequiredService<DataKeyStore>();
-        var storage = services.GetRequiredService<SqliteGrainStorage>();
+        var storage = services.GetRequiredService<IStoredStates>();
         var masters = services.GetRequiredService<MasterKeyRing>();
         switch (verb)
         {
@@ -110,22 +112,34 @@ public static class VaultAdminCommand
             : project;
     }
 
+    /// <summary>The node's storage as its configuration says: the embedded SQLite file, or PostgreSQL in cluster mode.</summary>
     private static ServiceProvider BuildServices(IConfiguration configuration)
     {
+        var cluster = VaultClusterOptions.From(configuration);
         var services = new ServiceCollection();
         services.AddSingleton(configuration);
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddSerializer();
         services.AddVaultStorageOptions(configuration);
-        services.AddVaultSqliteDatabase();
-        services.AddVaultEncryption(configuration);
-        services.AddSingleton(sp => new SqliteGrainStorage(
-            "VaultStore",
-            sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
-            sp.GetRequiredService<Serializer>(),
-            sp.GetRequiredService<StateProtector>(),
-            sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
+        if (cluster.Enabled)
+        {
+            services.AddSingleton(_ => NpgsqlDataSource.Create(cluster.ConnectionString!));
+            services.AddSingleton<IVaultDatabase>(sp => new PostgresDatabase(sp.GetRequiredService<NpgsqlDataSource>()));
+            services.AddSingleton<IStoredStates>(sp => new PostgresStoredStates(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<StateProtector>()));
+        }
+        else
+        {
+            services.AddVaultSqliteDatabase();
+            services.AddSingleton<IStoredStates>(sp => new SqliteGrainStorage(
+                "VaultStore",
+                sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
+                sp.GetRequiredService<Serializer>(),
+                sp.GetRequiredService<StateProtector>(),
+                sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
+        }
+
+        services.AddVaultEncryption(configuration, cluster.Enabled);
         return services.BuildServiceProvider();
     }
 

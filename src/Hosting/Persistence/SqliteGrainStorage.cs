@@ -21,7 +21,7 @@ namespace OrleansVault.Hosting.Persistence;
 /// transaction is durable, so persist-before-acknowledge holds. Reads use pooled connections (WAL readers do not
 /// wait for the writer).
 /// </remarks>
-public sealed partial class SqliteGrainStorage : IGrainStorage, IAsyncDisposable, IDisposable
+public sealed partial class SqliteGrainStorage : IGrainStorage, IStoredStates, IAsyncDisposable, IDisposable
 {
     private readonly string _storageName;
     private readonly SqliteTables _tables;
