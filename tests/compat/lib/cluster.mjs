@@ -2,12 +2,13 @@
 // standalone silos and M gateways as Orleans clients, with failure detection and leases tuned short so kill tests
 // finish in seconds. Stopped (and its directories removed unless a test failed) after the test file.
 import { spawnSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { freePorts, launch, makeTempDir, REPO_ROOT, removeDir, start, waitForLog } from './gateway.mjs'
+import { buildConfiguration, freePorts, launch, makeTempDir, REPO_ROOT, removeDir, start, waitForLog } from './gateway.mjs'
 import { postgres } from './postgres.mjs'
 
-const siloCommand = (extra = []) => ({ command: 'dotnet', args: ['run', '--no-build', '--no-launch-profile', '--project', 'src/Silo', ...extra], cwd: REPO_ROOT })
+const siloCommand = (extra = []) => ({ command: 'dotnet', args: ['run', '--no-build', '--no-launch-profile', ...buildConfiguration(), '--project', 'src/Silo', ...extra], cwd: REPO_ROOT })
 
 /** Failure detection and leases of a test cluster: a dead silo is declared dead in a few seconds. */
 export const fastFailureDetection = {
@@ -31,6 +32,7 @@ export async function cluster (name, { env = {}, onCleanup, workDir: givenDir } 
   const pg = await postgres({ onCleanup })
   const database = pg.createDatabase()
   const workDir = givenDir ?? makeTempDir(`orleansvault-${name}-`)
+  mkdirSync(workDir, { recursive: true })
   const common = {
     Vault__Cluster__Enabled: 'true',
     Vault__Cluster__ConnectionString: database,
@@ -75,7 +77,7 @@ export async function cluster (name, { env = {}, onCleanup, workDir: givenDir } 
       const [port] = await freePorts(1)
       const baseUrl = `http://127.0.0.1:${port}`
       const logFile = join(workDir, 'proxy.log')
-      const service = launch({ command: 'dotnet', args: ['run', '--no-build', '--no-launch-profile', '--project', 'src/Proxy'], cwd: REPO_ROOT }, {
+      const service = launch({ command: 'dotnet', args: ['run', '--no-build', '--no-launch-profile', ...buildConfiguration(), '--project', 'src/Proxy'], cwd: REPO_ROOT }, {
         ASPNETCORE_URLS: baseUrl,
         Vault__Proxy__Gateways: gateways.map((g) => g.baseUrl).join(','),
         Vault__Proxy__HealthInterval: '00:00:01'

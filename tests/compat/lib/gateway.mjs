@@ -17,9 +17,14 @@ export function gatewayCommand () {
   return {
     command: 'dotnet',
     // --no-launch-profile: a launchSettings.json applicationUrl would override ASPNETCORE_URLS.
-    args: ['run', '--no-build', '--no-launch-profile', '--project', 'src/Gateway'],
+    args: ['run', '--no-build', '--no-launch-profile', ...buildConfiguration(), '--project', 'src/Gateway'],
     cwd: REPO_ROOT
   }
+}
+
+/** `-c Release` when VAULT_BUILD_CONFIGURATION says so (the benchmarks run Release builds), else Debug. */
+export function buildConfiguration () {
+  return process.env.VAULT_BUILD_CONFIGURATION ? ['-c', process.env.VAULT_BUILD_CONFIGURATION] : []
 }
 
 /** `n` distinct TCP ports that were free a moment ago on 127.0.0.1 (held together, then released). */

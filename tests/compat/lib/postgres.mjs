@@ -9,7 +9,8 @@ import { freePort, makeTempDir, removeDir } from './gateway.mjs'
 
 const serviceUser = 'ovtest'
 
-function binaries () {
+/** The directory of the PostgreSQL binaries (pg_ctl, pgbench, …). */
+export function binaries () {
   const candidates = [process.env.VAULT_POSTGRES_BIN, '/usr/lib/postgresql/15/bin',
     ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin`) : [])]
   const found = candidates.find((c) => c && existsSync(join(c, 'pg_ctl')))

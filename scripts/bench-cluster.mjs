@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Cluster benchmarks of docs/performance.md, on one machine in one run (Release builds):
+//   1. 2 gateways + 2 silos on PostgreSQL against 1 embedded node: deliveries/s of the "objects" scenario (many small
+//      objects, persisted writes), target >= 0.8x;
+//   2. durable writes/s of that cluster against `pgbench -c 8 -j 2 -T 10` of single-row inserts of a ~200-byte jsonb
+//      (synchronous commit on) on the same PostgreSQL server, target >= 0.7x.
+//
+//   dotnet build OrleansVault.sln -c Release && node scripts/bench-cluster.mjs [--seconds 10] [--objects 2000] [--out artifacts/bench-cluster]
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { cluster } from '../tests/compat/lib/cluster.mjs'
+import { makeTempDir, REPO_ROOT, removeDir, start } from '../tests/compat/lib/gateway.mjs'
+import { binaries } from '../tests/compat/lib/postgres.mjs'
+
+process.env.VAULT_BUILD_CONFIGURATION ??= 'Release'
+const args = process.argv.slice(2)
+const option = (name, fallback) => {
+  const at = args.indexOf(`--${name}`)
+  return at >= 0 && at + 1 < args.length ? args[at + 1] : fallback
+}
+const seconds = option('seconds', '10')
+const objects = option('objects', '2000')
+const out = resolve(option('out', 'artifacts/bench-cluster'))
+mkdirSync(out, { recursive: true })
+const tool = join(REPO_ROOT, 'tools/LoadTest/bin/Release/net10.0/OrleansVault.LoadTest.dll')
+const creds = { projectId: 'bench', apiKey: 'bench-key', apiSecret: randomBytes(24).toString('hex') }
+const bootstrap = { Vault__Cluster__ResponseTimeout: '00:00:30', Vault__Bootstrap__ProjectId: creds.projectId, Vault__Bootstrap__ApiKey: creds.apiKey, Vault__Bootstrap__ApiSecret: creds.apiSecret, Vault__Limits__RequestsPerSecondPerAddress: '0' }
+const cleanups = []
+
+function load (name, urls) {
+  const json = join(out, `${name}.json`)
+  const run = spawnSync('dotnet', [tool, 'run', '--url', urls.join(','), '--project', creds.projectId, '--key', creds.apiKey, '--secret', creds.apiSecret,
+    '--scenario', 'objects', '--objects', objects, '--per-object', '2', '--rate', '0', '--in-flight', '64', '--duration', seconds, '--warmup', '3',
+    '--drain', '30', '--json', json, '--no-live'], { cwd: REPO_ROOT, encoding: 'utf8' })
+  if (run.status !== 0) throw new Error(`load tool failed for ${name}: ${run.stdout}\n${run.stderr}`)
+  return JSON.parse(readFileSync(json, 'utf8')).results[0]
+}
+
+function pgbench (server) {
+  const env = { ...process.env, PGPASSWORD: server.password }
+  const connection = ['-h', server.host, '-p', server.port, '-U', server.user]
+  spawnSync('psql', [...connection, '-d', 'postgres', '-c', 'CREATE DATABASE pgbench_rows'], { env })
+  spawnSync('psql', [...connection, '-d', 'pgbench_rows', '-c', 'CREATE TABLE IF NOT EXISTS rows (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, doc jsonb NOT NULL)'], { env })
+  const doc = JSON.stringify({ id: 'x'.repeat(20), value: 'v'.repeat(150), n: 42 })
+  const script = join(out, 'insert.sql')
+  writeFileSync(script, `INSERT INTO rows (doc) VALUES ('${doc}'::jsonb);\n`)
+  const run = spawnSync(join(binaries(), 'pgbench'), [...connection, '-n', '-c', '8', '-j', '2', '-T', seconds, '-f', script, 'pgbench_rows'], { env, encoding: 'utf8' })
+  const tps = /tps = ([\d.]+)/.exec(run.stdout)
+  if (!tps) throw new Error(`pgbench failed: ${run.stdout}\n${run.stderr}`)
+  return Number(tps[1])
+}
+
+try {
+  // 1 embedded node (SQLite), fresh data.
+  const dataDir = makeTempDir('ov-bench-embedded-')
+  const embedded = await start(dataDir, { ...bootstrap, Vault__MasterKey: randomBytes(32).toString('base64') }, { readyTimeoutMs: 90_000 })
+  const single = load('embedded', [embedded.baseUrl])
+  await embedded.stop()
+  removeDir(dataDir)
+
+  // 2 silos + 2 gateways on PostgreSQL, loaded through both gateways.
+  // Logs stay under the output directory.
+  const c = await cluster('bench', { env: bootstrap, workDir: join(out, 'cluster'), onCleanup: (fn) => cleanups.unshift(fn) })
+  await Promise.all([c.startSilo(), c.startSilo()])
+  await Promise.all([c.startGateway(), c.startGateway()])
+  const clustered = load('cluster', c.gateways.map((g) => g.baseUrl))
+  await c.stopAll()
+  const tps = pgbench(c.pg.server)
+
+  const rows = [
+    ['cluster 2+2 vs 1 embedded node', 'deliveries/s (objects)', clustered.deliveriesPerSecond, single.deliveriesPerSecond, '>= 0.8x'],
+    ['durable writes on PostgreSQL vs pgbench', 'writes/s', clustered.writesPerSecond, tps, '>= 0.7x']
+  ]
+  const table = ['| benchmark | measure | OrleansVault | baseline | ratio | target |', '|---|---|---|---|---|---|',
+    ...rows.map(([name, measure, ours, base, target]) => `| ${name} | ${measure} | ${ours.toFixed(1)} | ${base.toFixed(1)} | ${(ours / base).toFixed(2)} | ${target} |`)].join('\n')
+  console.log(table)
+  writeFileSync(join(out, 'summary.md'), table + '\n')
+  writeFileSync(join(out, 'results.json'), JSON.stringify({ single, clustered, pgbenchTps: tps }, null, 2))
+  const errors = single.errorCount + clustered.errorCount
+  if (errors > 0) console.error(`load errors: ${JSON.stringify({ single: single.errors, cluster: clustered.errors })}`)
+} finally {
+  for (const fn of cleanups) await fn()
+}
+process.exit(0)
