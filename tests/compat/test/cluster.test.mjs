@@ -3,6 +3,7 @@
 // across gateways, a killed gateway's members leave within the feed lease, a killed silo costs no stored data.
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
+import WebSocket from 'ws'
 import { cluster } from '../lib/cluster.mjs'
 import { randomSecret } from '../lib/gateway.mjs'
 import { client as pusherClient, collect, server as pusherServer, subscribed, unique, waitFor } from '../lib/pusher.mjs'
@@ -31,6 +32,17 @@ async function setItem (gateway, object, key, value) {
   return res.status
 }
 
+/** A raw Vaultrice socket on `object` through `gateway`, with its frames and connection id once connected. */
+async function openSocket (gateway, object) {
+  const token = await (await fetch(`${gateway.baseUrl}/project/${creds.projectId}/auth/token`, { headers: { authorization: basic } })).text()
+  const ws = new WebSocket(`${gateway.baseUrl.replace('http', 'ws')}/project/${creds.projectId}/ws/notes/${object}?auth=${encodeURIComponent('Bearer ' + token)}`)
+  const frames = []
+  ws.on('message', (m) => frames.push(JSON.parse(m.toString())))
+  ws.on('error', () => {})
+  await waitFor(() => frames.some((f) => f.event === 'connected'), 20_000, 'connected')
+  return { ws, frames, id: frames.find((f) => f.event === 'connected').connectionId }
+}
+
 async function getItem (gateway, object, key) {
   const res = await fetch(`${gateway.baseUrl}/project/${creds.projectId}/cache/notes/${object}/${key}`, { headers: { authorization: basic } })
   return res.status === 200 ? (await res.json()).value : res.status
@@ -49,12 +61,7 @@ test('a write through one gateway is read and pushed through the other', { timeo
   const [one, two] = c.gateways
   const object = unique('shared')
   // A raw Vaultrice socket on gateway two (auth before upgrade, WIRE.md 1.6).
-  const token = await (await fetch(`${two.baseUrl}/project/${creds.projectId}/auth/token`, { headers: { authorization: basic } })).text()
-  const { default: WebSocket } = await import('ws')
-  const ws = new WebSocket(`${two.baseUrl.replace('http', 'ws')}/project/${creds.projectId}/ws/notes/${object}?auth=${encodeURIComponent('Bearer ' + token)}`)
-  const frames = []
-  ws.on('message', (m) => frames.push(JSON.parse(m.toString())))
-  await waitFor(() => frames.some((f) => f.event === 'connected'), 20_000, 'connected on gateway two')
+  const { ws, frames } = await openSocket(two, object)
   assert.equal(await setItem(one, object, 'greeting', { hello: 'cluster' }), 200)
   await waitFor(() => frames.some((f) => f.event === 'setItem' && f.payload?.prop === 'greeting'), 20_000, 'the setItem event on gateway two')
   assert.deepEqual(await getItem(two, object, 'greeting'), { hello: 'cluster' })
@@ -106,18 +113,8 @@ test('shared-object presence: a member whose gateway is killed leaves within the
   const [one] = c.gateways
   const extra = await c.startGateway()
   const object = unique('presence-object')
-  const { default: WebSocket } = await import('ws')
-  const open = async (gateway) => {
-    const token = await (await fetch(`${gateway.baseUrl}/project/${creds.projectId}/auth/token`, { headers: { authorization: basic } })).text()
-    const ws = new WebSocket(`${gateway.baseUrl.replace('http', 'ws')}/project/${creds.projectId}/ws/notes/${object}?auth=${encodeURIComponent('Bearer ' + token)}`)
-    const frames = []
-    ws.on('message', (m) => frames.push(JSON.parse(m.toString())))
-    ws.on('error', () => {})
-    await waitFor(() => frames.some((f) => f.event === 'connected'), 20_000, 'connected')
-    return { ws, frames, id: frames.find((f) => f.event === 'connected').connectionId }
-  }
-  const watcher = await open(one)
-  const doomed = await open(extra)
+  const watcher = await openSocket(one, object)
+  const doomed = await openSocket(extra, object)
   doomed.ws.send(JSON.stringify({ event: 'presence:join', payload: { name: 'doomed' } }))
   await waitFor(() => watcher.frames.some((f) => f.event === 'presence:join'), 20_000, 'the join seen through the other gateway')
   await extra.stop('SIGKILL')
@@ -151,25 +148,15 @@ test('a Vaultrice connection whose gateway dies resumes through another gateway 
   const [one] = c.gateways
   const doomedGateway = await c.startGateway()
   const object = unique('resume-across')
-  const { default: WebSocket } = await import('ws')
-  const open = async (gateway) => {
-    const token = await (await fetch(`${gateway.baseUrl}/project/${creds.projectId}/auth/token`, { headers: { authorization: basic } })).text()
-    const ws = new WebSocket(`${gateway.baseUrl.replace('http', 'ws')}/project/${creds.projectId}/ws/notes/${object}?auth=${encodeURIComponent('Bearer ' + token)}`)
-    const frames = []
-    ws.on('message', (m) => frames.push(JSON.parse(m.toString())))
-    ws.on('error', () => {})
-    await waitFor(() => frames.some((f) => f.event === 'connected'), 20_000, 'connected')
-    return { ws, frames, id: frames.find((f) => f.event === 'connected').connectionId }
-  }
   const props = (frames) => frames.filter((f) => f.event === 'setItem').map((f) => f.payload.prop)
-  const first = await open(doomedGateway)
+  const first = await openSocket(doomedGateway, object)
   for (let i = 0; i < 5; i++) assert.equal(await setItem(one, object, `k${i}`, i), 200)
   await waitFor(() => props(first.frames).length === 5, 20_000, 'the first five events')
   await doomedGateway.stop('SIGKILL')
   c.gateways.splice(c.gateways.indexOf(doomedGateway), 1)
   for (let i = 5; i < 10; i++) assert.equal(await setItem(one, object, `k${i}`, i), 200)
 
-  const second = await open(one)
+  const second = await openSocket(one, object)
   second.ws.send(JSON.stringify({ event: 'resume', connectionId: first.id }))
   await waitFor(() => second.frames.some((f) => f.event === 'resume:ack'), 20_000, 'resume:ack through the other gateway')
   await waitFor(() => ['k5', 'k6', 'k7', 'k8', 'k9'].every((k) => props(second.frames).includes(k)), 20_000, 'the events missed while no gateway held the connection')
