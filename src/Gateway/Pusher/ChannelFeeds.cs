@@ -77,6 +77,7 @@ public sealed class ChannelFeed : IChannelFeedObserver
 
     internal async Task<(bool Added, ChannelSubscribeResult Result)> TryAddAsync(PusherConnection connection, ChannelSubscription subscription)
     {
+        IChannelFeedObserver? toDelete = null;
         await _gate.WaitAsync();
         try
         {
@@ -107,6 +108,13 @@ public sealed class ChannelFeed : IChannelFeedObserver
             {
                 Drop(entry);
                 connection.Release(Channel, [], keep: false);
+                if (_entries.Length == 0)
+                {
+                    // Nobody here listens to this channel after all: no feed to keep renewing.
+                    _closed = true;
+                    toDelete = _reference;
+                    _owner.Forget(this);
+                }
             }
 
             return (true, result);
@@ -114,6 +122,10 @@ public sealed class ChannelFeed : IChannelFeedObserver
         finally
         {
             _gate.Release();
+            if (toDelete is not null)
+            {
+                ObserverRelease.Later(_client, toDelete);
+            }
         }
     }
 
