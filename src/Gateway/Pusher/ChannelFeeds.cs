@@ -101,6 +101,24 @@ public sealed class ChannelFeed : IChannelFeedObserver
             {
                 Drop(entry);
                 connection.Release(Channel, [], keep: false);
+
+                // The grain may have added the socket before the call failed (a timeout): take it back, best effort.
+                try
+                {
+                    await Grain.Unsubscribe(connection.SocketId);
+                }
+                catch (Exception error) when (error is not OutOfMemoryException)
+                {
+                    GatewayLog.FeedFailed(_logger, GrainKey, error.GetType().Name);
+                }
+
+                if (_entries.Length == 0)
+                {
+                    _closed = true;
+                    toDelete = _reference;
+                    _owner.Forget(this);
+                }
+
                 throw;
             }
 
@@ -198,7 +216,19 @@ public sealed class ChannelFeed : IChannelFeedObserver
         {
             if (!await Grain.RenewFeed(reference))
             {
-                await Grain.Restore(reference, [.. _entries.Select(e => e.Subscription)]);
+                // Under the gate, so a socket being removed right now is not restored.
+                await _gate.WaitAsync();
+                try
+                {
+                    if (!_closed)
+                    {
+                        await Grain.Restore(reference, [.. _entries.Select(e => e.Subscription)]);
+                    }
+                }
+                finally
+                {
+                    _gate.Release();
+                }
             }
         }
         catch (Exception error) when (error is not OutOfMemoryException)

@@ -31,8 +31,13 @@ public sealed class PusherAppDirectory(IGrainFactory grains, IOptions<AuthOption
             return entry.App;
         }
 
+        // Only apps that exist are cached: names from unauthenticated requests must not grow the cache.
         var app = await fetch(name);
-        cache[name] = (app, time.GetUtcNow());
+        if (app is not null)
+        {
+            cache[name] = (app, time.GetUtcNow());
+        }
+
         return app;
     }
 }

@@ -98,12 +98,11 @@ public sealed class PusherRestHandler(
 
         var publish = ReadEvent(root);
         var info = Info(root);
-        var results = await Task.WhenAll(channels.Distinct().Select(async channel =>
-        {
-            CheckChannel(channel);
-            var result = await Channel(app, channel).Publish(publish);
-            return (channel, result);
-        }));
+
+        // Every name is checked before anything is sent: a bad request publishes nothing (the SDK may retry it).
+        var targets = channels.Distinct().ToList();
+        targets.ForEach(CheckChannel);
+        var results = await Task.WhenAll(targets.Select(async channel => (channel, result: await Channel(app, channel).Publish(publish))));
         return info.Count == 0 ? new { } : new { channels = results.ToDictionary(r => r.channel, r => InfoFor(r.channel, r.result, info)) };
     }
 
@@ -234,8 +233,12 @@ public sealed class PusherRestHandler(
                 throw new PusherRestException(401, "Invalid signature: check the app secret and that the request is signed as sent");
         }
 
+        // Keyed on the signature as hex digits of one case (hex decoding accepts either), kept until the request's own
+        // timestamp leaves the window (a timestamp ahead of the clock stays valid that much longer).
         if (app.ReplayProtection
-            && !await client.GetGrain<IRestReplayGuardGrain>(app.AppId).TryUse(query["auth_signature"], now + window))
+            && !await client.GetGrain<IRestReplayGuardGrain>(app.AppId).TryUse(
+                query["auth_signature"].ToLowerInvariant(),
+                Math.Max(now, long.Parse(query["auth_timestamp"], System.Globalization.CultureInfo.InvariantCulture)) + window))
         {
             throw new PusherRestException(401, "Replayed request: this signature was already used (replay protection is on for this app)");
         }

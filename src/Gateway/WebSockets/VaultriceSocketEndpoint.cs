@@ -318,12 +318,14 @@ public sealed class VaultriceSocketEndpoint(
         try
         {
             _local.TryRemove(new KeyValuePair<string, VaultSocket>(socket.ConnectionId, socket));
+            var reference = feed?.Reference;
             if (feed is not null)
             {
                 await feed.RemoveAsync(socket);
             }
 
-            await grain.Detach(socket.ConnectionId, socket.LastSent);
+            // Naming this gateway's feed: if another gateway took the connection over meanwhile, this detaches nothing.
+            await grain.Detach(socket.ConnectionId, socket.LastSent, reference);
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {

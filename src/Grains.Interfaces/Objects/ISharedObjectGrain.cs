@@ -58,7 +58,9 @@ public interface ISharedObjectGrain : IGrainWithStringKey
 
     /// <summary>A socket closed: leave presence and keep its cursor for a while so it can resume.</summary>
     [Alias("Detach")]
-    Task Detach(string connectionId, long lastDeliveredSequence);
+    /// <remarks>With <paramref name="feed"/>, only a connection still attached through that gateway feed is detached
+    /// (one taken over through another gateway stays).</remarks>
+    Task Detach(string connectionId, long lastDeliveredSequence, IObjectFeedObserver? feed = null);
 
     /// <summary>
     /// Moves the detached connection <paramref name="oldConnectionId"/>, if <paramref name="owner"/> owns it, onto the live

@@ -15,6 +15,7 @@ public sealed partial class ChannelGrain : Grain, IChannelGrain
     private readonly ChannelOptions _options;
     private readonly TimeProvider _time;
     private readonly IChannelWebhooks _webhooks;
+    private readonly Microsoft.Extensions.Logging.ILogger<ChannelGrain> _logger;
     private readonly Dictionary<string, SocketEntry> _sockets = new(StringComparer.Ordinal);
     private readonly Dictionary<IChannelFeedObserver, FeedEntry> _feeds = [];
     private readonly Dictionary<string, MemberEntry> _members = new(StringComparer.Ordinal);
@@ -35,8 +36,10 @@ public sealed partial class ChannelGrain : Grain, IChannelGrain
         [PersistentState("pusherChannel", SharedObjectOptions.StorageName)] IPersistentState<ChannelState> state,
         IOptions<ChannelOptions> options,
         TimeProvider time,
-        IChannelWebhooks webhooks)
+        IChannelWebhooks webhooks,
+        Microsoft.Extensions.Logging.ILogger<ChannelGrain> logger)
     {
+        _logger = logger;
         _state = state;
         _options = options.Value;
         _time = time;
@@ -344,12 +347,23 @@ public sealed partial class ChannelGrain : Grain, IChannelGrain
 
     private async Task WebhookAsync(WebhookEvent e)
     {
-        var app = await AppAsync();
-        if (app.WantsWebhook(e.Name))
+        try
         {
-            await _webhooks.EnqueueAsync(app, e with { TimeMs = Now });
+            var app = await AppAsync();
+            if (app.WantsWebhook(e.Name))
+            {
+                await _webhooks.EnqueueAsync(app, e with { TimeMs = Now });
+            }
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            // The outbox could not store it (database trouble): the channel's own state must not be left half-changed.
+            LogWebhookLost(_logger, e.Name, error.GetType().Name);
         }
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 2101, Level = Microsoft.Extensions.Logging.LogLevel.Error, Message = "A {WebhookEvent} webhook could not be stored and is lost ({ErrorType})")]
+    private static partial void LogWebhookLost(Microsoft.Extensions.Logging.ILogger logger, string webhookEvent, string errorType);
 
     private sealed record SocketEntry(IChannelFeedObserver Feed, ChannelMember? Member, bool Passive);
 

@@ -38,8 +38,14 @@ public sealed partial class SharedObjectGrain
         }
     }
 
-    public async Task Detach(string connectionId, long lastDeliveredSequence)
+    public async Task Detach(string connectionId, long lastDeliveredSequence, IObjectFeedObserver? feed = null)
     {
+        if (feed is not null && _connections.TryGetValue(connectionId, out var current) && current.Feed is { } owner && !owner.Equals(feed))
+        {
+            // Another gateway took this connection over (a resume after this gateway lost the client): not ours to end.
+            return;
+        }
+
         await Leave(connectionId);
         if (_connections.TryGetValue(connectionId, out var record))
         {
@@ -63,9 +69,16 @@ public sealed partial class SharedObjectGrain
         {
             // The old connection is still attached through another gateway (which most likely died before its lease
             // lapsed): its owner takes it over. It resumes from what that gateway last reported as delivered, so a
-            // few events may come twice (WIRE 1.6 allows that on this door), none goes missing.
+            // few events may come twice (WIRE 1.6 allows that on this door), none goes missing. Only when history
+            // still covers that: otherwise the old connection is left alone and the resume is refused.
             var delivered = _feeds.TryGetValue(oldFeed, out var lease) ? lease.DeliveredUpTo : 0;
-            await Detach(oldConnectionId, Math.Max(attached.AttachedAtSequence, delivered));
+            var cursor = Math.Max(attached.AttachedAtSequence, delivered);
+            if (EventsAfter(cursor, upToSequence) is null)
+            {
+                return ResumeResult.Refused;
+            }
+
+            await Detach(oldConnectionId, cursor, oldFeed);
         }
 
         return ResumeDetached(oldConnectionId, newConnectionId, owner, upToSequence);

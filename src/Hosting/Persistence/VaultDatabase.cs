@@ -11,12 +11,17 @@ public interface IVaultDatabase
 {
     /// <summary>An open connection; the caller disposes it.</summary>
     Task<DbConnection> OpenConnectionAsync();
+
+    /// <summary>Whether several processes share these tables, so claims need <c>FOR UPDATE SKIP LOCKED</c> (PostgreSQL).</summary>
+    bool Shared => false;
 }
 
 /// <summary>PostgreSQL through one <see cref="NpgsqlDataSource"/>; its tables come from the migrations (<c>src/Silo/Sql</c>).</summary>
 public sealed class PostgresDatabase(NpgsqlDataSource dataSource) : IVaultDatabase
 {
     public async Task<DbConnection> OpenConnectionAsync() => await dataSource.OpenConnectionAsync();
+
+    public bool Shared => true;
 }
 
 /// <summary>Small helpers that keep the shared SQL free of provider types.</summary>

@@ -99,12 +99,30 @@ public sealed partial class WebhookDispatcher : BackgroundService
     private async Task<bool> DeliverDueAsync(CancellationToken cancellationToken)
     {
         var page = 16 * _options.MaxEventsPerRequest;
-        var due = await _outbox.DueAsync(page);
+        // Claimed for as long as one request with all its immediate retries may take, and some.
+        var claimFor = (_options.RequestTimeout * (_options.ImmediateRetries + 1)) + TimeSpan.FromSeconds(5);
+        var due = await _outbox.ClaimDueAsync(page, claimFor);
         if (due.Count == 0)
         {
             return false;
         }
 
+        try
+        {
+            await DeliverAsync(due, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping mid-page: hand the claimed events back so the next start delivers them at once.
+            await _outbox.ReleaseAsync(due.Select(d => d.Id));
+            throw;
+        }
+
+        return due.Count == page;
+    }
+
+    private async Task DeliverAsync(IReadOnlyList<WebhookDelivery> due, CancellationToken cancellationToken)
+    {
         var apps = _grains.GetGrain<IPusherAppsGrain>(IPusherAppsGrain.Key);
         foreach (var group in due.GroupBy(d => (d.AppId, d.Url)))
         {
@@ -122,8 +140,6 @@ public sealed partial class WebhookDispatcher : BackgroundService
                 await SendAsync(app, group.Key.Url, chunk, cancellationToken);
             }
         }
-
-        return due.Count == page;
     }
 
     private async Task SendAsync(PusherApp app, string url, WebhookDelivery[] chunk, CancellationToken cancellationToken)

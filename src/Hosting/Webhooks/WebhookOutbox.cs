@@ -74,14 +74,24 @@ public sealed class WebhookOutbox : IChannelWebhooks
         Enqueued?.Invoke();
     }
 
-    /// <summary>The oldest due deliveries, at most <paramref name="limit"/>.</summary>
-    public async Task<IReadOnlyList<WebhookDelivery>> DueAsync(int limit)
+    /// <summary>
+    /// Claims the oldest due deliveries, at most <paramref name="limit"/>, until <paramref name="claimFor"/> from now: no
+    /// other dispatcher (another silo on the same database) takes them meanwhile. A claim that is neither deleted nor
+    /// postponed (the process died mid-send) lapses and the rows are delivered again: at least once.
+    /// </summary>
+    public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(int limit, TimeSpan claimFor)
     {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var rows = new List<(long Id, string App, string Url, byte[] Payload, int Attempts)>();
         await using (var connection = await _database.OpenConnectionAsync())
         {
-            await using var command = connection.Command("SELECT id, app_id, url, payload, attempts FROM webhook_outbox WHERE due_at <= @now ORDER BY id LIMIT @limit");
-            command.With("@now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            await using var command = connection.Command($"""
+                UPDATE webhook_outbox SET due_at = @claimed
+                WHERE id IN (SELECT id FROM webhook_outbox WHERE due_at <= @now ORDER BY id LIMIT @limit{(_database.Shared ? " FOR UPDATE SKIP LOCKED" : "")})
+                RETURNING id, app_id, url, payload, attempts
+                """);
+            command.With("@claimed", now + (long)claimFor.TotalMilliseconds);
+            command.With("@now", now);
             command.With("@limit", limit);
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
@@ -91,7 +101,7 @@ public sealed class WebhookOutbox : IChannelWebhooks
         }
 
         var deliveries = new List<WebhookDelivery>(rows.Count);
-        foreach (var row in rows)
+        foreach (var row in rows.OrderBy(r => r.Id))
         {
             var plain = await _protector.UnprotectAsync(StateName, GrainIdOf(row.App), row.Payload);
             deliveries.Add(new WebhookDelivery(row.Id, row.App, row.Url, JsonSerializer.Deserialize<WebhookEvent>(plain)!, row.Attempts));
@@ -99,6 +109,10 @@ public sealed class WebhookOutbox : IChannelWebhooks
 
         return deliveries;
     }
+
+    /// <summary>Gives claimed deliveries back at once (the dispatcher is stopping), without counting an attempt.</summary>
+    public Task ReleaseAsync(IEnumerable<long> ids) =>
+        ForEachIdAsync("UPDATE webhook_outbox SET due_at = @due WHERE id = @id", ids, _time.GetUtcNow().ToUnixTimeMilliseconds());
 
     public Task DeleteAsync(IEnumerable<long> ids) => ForEachIdAsync("DELETE FROM webhook_outbox WHERE id = @id", ids, dueAt: null);
 
