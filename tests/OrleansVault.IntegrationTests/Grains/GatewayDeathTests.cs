@@ -55,4 +55,31 @@ public sealed class GatewayDeathTests(GrainClusterFixture fixture)
         Assert.Contains(resumed.Missed, e => e.Kind == ObjectEventKind.SetItem && e.Key == "b");
         Assert.DoesNotContain(resumed.Missed, e => e.Sequence <= delivered && e.Key == "a");
     }
+
+    [Fact]
+    public async Task A_connection_taken_over_through_another_gateway_is_not_ended_by_the_first_gateways_late_cleanup()
+    {
+        var grain = fixture.Client.GetGrain<ISharedObjectGrain>($"p/c/{Guid.NewGuid():N}");
+        var first = fixture.Client.CreateObjectReference<IObjectFeedObserver>(new Feed());
+        var second = fixture.Client.CreateObjectReference<IObjectFeedObserver>(new Feed());
+        await grain.Subscribe(first);
+        await grain.Subscribe(second);
+        await grain.Attach("conn", "key-1", first);
+        await grain.SetItem(new SetItemCommand("a", "1", null, false, null, null));
+
+        // The client comes back through the second gateway while the first still holds the connection.
+        await grain.Attach("fresh", "key-1", second);
+        Assert.True((await grain.Resume("conn", "fresh", "key-1", long.MaxValue)).Resumed);
+        await grain.Join("conn", """{"back":true}""", null);
+
+        // The first gateway's socket finally times out and cleans up: the connection now belongs to the second.
+        await grain.Detach("conn", 0, first);
+        Assert.Single(await grain.GetPresence());
+
+        // Someone else's key never takes a connection over.
+        await grain.Attach("intruder", "key-2", first);
+        Assert.False((await grain.Resume("conn", "intruder", "key-2", long.MaxValue)).Resumed);
+        Assert.Single(await grain.GetPresence());
+    }
 }
+

@@ -92,6 +92,9 @@ test('with replay protection an identical signed request is refused the second t
   const replay = await send()
   assert.equal(replay.status, 401)
   assert.match(await replay.text(), /Replayed/)
+  // The same signature in upper-case hex is the same signature.
+  const shouted = await fetch(`${app.baseUrl}${path}?${sorted}&auth_signature=${signature.toUpperCase()}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+  assert.equal(shouted.status, 401)
 })
 
 test('a presence channel holds more than 100 members, up to the configured cap', { timeout: 120_000 }, async () => {

@@ -119,3 +119,16 @@ test('signatures: wrong secret, old or future timestamps, wrong body MD5 and unk
   assert.equal((await signed('GET', '/channels', { timestamp: now })).status, 200)
   assert.equal((await signed('GET', '/channels', { timestamp: now })).status, 200)
 })
+
+test('an event naming one bad channel among good ones is refused whole: nothing is published', async () => {
+  const name = unique('all-or-nothing')
+  const a = client(app)
+  const channel = await subscribed(a, name)
+  const seen = []
+  channel.bind_global((event, data) => { if (!event.startsWith('pusher')) seen.push({ event, data }) })
+  assert.equal((await signed('POST', '/events', { body: { name: 'partial', data: 'x', channels: [name, 'bad name!'] } })).status, 400)
+  await sdk.trigger(name, 'marker', 'after')
+  await waitFor(() => seen.some((s) => s.event === 'marker'), 5000, 'the marker event')
+  assert.deepEqual(seen.map((s) => s.event), ['marker'])
+})
+
