@@ -111,9 +111,10 @@ public sealed partial class WebhookDispatcher : BackgroundService
         {
             await DeliverAsync(due, cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is not OutOfMemoryException)
         {
-            // Stopping mid-page: hand the claimed events back so the next start delivers them at once.
+            // Stopping mid-page, or the cluster did not answer (a silo shutting down): hand the claimed events back so
+            // the next pass, or the next start, delivers them at once instead of after the claim lapses.
             await _outbox.ReleaseAsync(due.Select(d => d.Id));
             throw;
         }

@@ -43,7 +43,9 @@ const env = {
   Vault__Webhooks__BatchDelay: '00:00:00.020',
   Vault__Webhooks__RetryDelay: '00:00:00.020',
   Vault__Webhooks__Backoff: '00:00:00.200',
-  Vault__Webhooks__MaxBackoff: '00:00:01'
+  Vault__Webhooks__MaxBackoff: '00:00:01',
+  // Short requests, so a claim left by a stopped process lapses well within the test's wait.
+  Vault__Webhooks__RequestTimeout: '00:00:02'
 }
 
 const appOn = (gateway) => ({ ...pusherApp, baseUrl: gateway.baseUrl })
