@@ -45,5 +45,6 @@ public sealed class ObjectIdSigner : IDisposable
         return System.Buffers.Text.Base64Url.EncodeToString(signature);
     }
 
+    /// <summary>Releases the key.</summary>
     public void Dispose() => _key.Dispose();
 }

@@ -6,6 +6,7 @@ using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Bootstrap;
 using OrleansVault.Gateway.Limits;
+using OrleansVault.Gateway.Native;
 using OrleansVault.Gateway.Options;
 using OrleansVault.Gateway.Pusher;
 using OrleansVault.Gateway.Transport;
@@ -81,6 +82,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<VaultriceSocketEndpoint>();
         services.AddSingleton<GatewayReadiness>();
         services.AddVaultPusher(configuration);
+        services.AddVaultNativeHub(configuration);
 
         // Embedded mode: the gateway co-hosts a silo. Cluster mode (Vault:Cluster:Enabled): it is an Orleans client of
         // standalone silos. The bootstrapper is added after either, so it starts once the cluster answers.
@@ -149,6 +151,7 @@ public static class GatewayHostingExtensions
         app.MapAdminApi();
         VaultriceSocketEndpoint.Map(app);
         app.MapPusherProtocol();
+        app.MapVaultNativeHub();
         return app;
     }
 }

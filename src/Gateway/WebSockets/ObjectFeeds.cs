@@ -20,12 +20,12 @@ public sealed class ObjectFeeds(IClusterClient client, ILogger<ObjectFeeds> logg
     /// <summary>Whether this gateway currently relays the object.</summary>
     public bool HasFeed(string objectKey) => _feeds.ContainsKey(objectKey);
 
-    public async Task<ObjectFeed> AddAsync(string objectKey, VaultSocket socket)
+    public async Task<ObjectFeed> AddAsync(string objectKey, IFeedSubscriber subscriber)
     {
         while (true)
         {
             var feed = _feeds.GetOrAdd(objectKey, key => new ObjectFeed(key, client, logger, this));
-            if (await feed.TryAddAsync(socket))
+            if (await feed.TryAddAsync(subscriber))
             {
                 return feed;
             }
@@ -66,7 +66,34 @@ public sealed class FeedRenewalService(ObjectFeeds feeds, Pusher.ChannelFeeds ch
     }
 }
 
-/// <summary>The subscription of one object on this gateway and the sockets it serves.</summary>
+/// <summary>One receiver of an object feed: a Vaultrice socket or a native hub connection's view of the object.</summary>
+public interface IFeedSubscriber
+{
+    /// <summary>The sequence of the last event actually handed to the client (its cursor, should this gateway die).</summary>
+    long LastSent { get; }
+
+    /// <summary>Takes one event; never blocks (a slow client is dropped, not waited for).</summary>
+    void Deliver(FeedEvent e);
+}
+
+/// <summary>An event on its way through a feed, rendered at most once per door however many clients receive it.</summary>
+public sealed class FeedEvent(long epoch, ObjectEvent e)
+{
+    private byte[]? _vaultriceFrame;
+    private Protocol.ObjectEventData? _native;
+
+    public long Epoch => epoch;
+
+    public ObjectEvent Event => e;
+
+    /// <summary>The Vaultrice socket frame (WIRE 1.6).</summary>
+    public byte[] VaultriceFrame => _vaultriceFrame ??= VaultriceJson.EventFrame(e);
+
+    /// <summary>The native door's event.</summary>
+    public Protocol.ObjectEventData Native => _native ??= OrleansVault.Gateway.Native.NativeMapping.ToEvent(epoch, e);
+}
+
+/// <summary>The subscription of one object on this gateway and the clients it serves.</summary>
 public sealed class ObjectFeed : IObjectFeedObserver
 {
     private readonly IClusterClient _client;
@@ -74,7 +101,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
     private readonly ObjectFeeds _owner;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _delivery = new(1, 1);
-    private VaultSocket[] _sockets = [];
+    private IFeedSubscriber[] _sockets = [];
     private IObjectFeedObserver? _reference;
     private bool _closed;
     private long _epoch;
@@ -95,7 +122,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
     /// <summary>The grain-observer reference the object pushes to (set once the first socket was added).</summary>
     public IObjectFeedObserver? Reference => _reference;
 
-    internal async Task<bool> TryAddAsync(VaultSocket socket)
+    internal async Task<bool> TryAddAsync(IFeedSubscriber socket)
     {
         await _gate.WaitAsync();
         try
@@ -130,7 +157,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
         }
     }
 
-    public async Task RemoveAsync(VaultSocket socket)
+    public async Task RemoveAsync(IFeedSubscriber socket)
     {
         IObjectFeedObserver? toCancel = null;
         await _gate.WaitAsync();
@@ -271,10 +298,10 @@ public sealed class ObjectFeed : IObjectFeedObserver
             }
 
             _lastSequence = e.Sequence;
-            var frame = VaultriceJson.EventFrame(e);
+            var rendered = new FeedEvent(epoch, e);
             foreach (var socket in sockets)
             {
-                socket.Deliver(epoch, e, frame);
+                socket.Deliver(rendered);
             }
         }
     }

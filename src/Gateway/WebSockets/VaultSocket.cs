@@ -8,7 +8,7 @@ namespace OrleansVault.Gateway.WebSockets;
 /// One client socket on one object: its connection id, its cursor (the last event sequence handed to it),
 /// and a bounded send queue drained by a single writer so a slow client never slows the feed.
 /// </summary>
-public sealed class VaultSocket
+public sealed class VaultSocket : IFeedSubscriber
 {
     private readonly WebSocket _socket;
     private readonly Channel<OutgoingFrame> _queue;
@@ -51,7 +51,9 @@ public sealed class VaultSocket
     public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Feed entry point: queue the event unless it is old, excluded, or the socket is still holding.</summary>
-    public void Deliver(long epoch, ObjectEvent e, byte[] frame)
+    public void Deliver(FeedEvent e) => Deliver(e.Epoch, e.Event, e.VaultriceFrame);
+
+    private void Deliver(long epoch, ObjectEvent e, byte[] frame)
     {
         lock (_lock)
         {

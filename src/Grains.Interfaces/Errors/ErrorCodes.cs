@@ -57,6 +57,11 @@ public static class ErrorCodes
     public const string RouteNotFound = "notFoundError.route.unknown";
     public const string MethodNotAllowed = "requestError.method.notAllowed";
     public const string ResumeInvalid = "resumeError.connection.unknown";
+    public const string ObjectNotOpen = "validationError.object.notOpen";
+    public const string AlreadySubscribed = "conflictError.subscription.exists";
+    public const string SubscriberTooSlow = "limitError.subscriber.tooSlow";
+    public const string ObjectsPerConnection = "limitError.objects.perConnection";
+    public const string ConnectionLimit = "limitError.connections.tooMany";
     public const string Unavailable = "serviceError.unavailable.retry";
     public const string Internal = "internalError.unexpected";
 }

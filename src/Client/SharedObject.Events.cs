@@ -1,0 +1,259 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR.Client;
+using OrleansVault.Protocol;
+
+namespace OrleansVault.Client;
+
+/// <summary>Opening, resubscribing after a reconnect, and dispatching events in order without duplicates.</summary>
+public sealed partial class SharedObject
+{
+    private static readonly TimeSpan ResubscribeDelay = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Opens the object and subscribes from the position the gateway reports.</summary>
+    internal async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        var opened = await _client.InvokeAsync<OpenResult>(NativeProtocol.Methods.Open, [_target], cancellationToken);
+        lock (_lock)
+        {
+            _handle = opened.Handle;
+            ConnectionId = opened.ConnectionId;
+            _epoch = opened.Epoch;
+            _lastSequence = opened.Sequence;
+        }
+
+        if (_options.Passphrase is { } passphrase)
+        {
+            await UseEncryptionAsync(passphrase, cancellationToken);
+        }
+
+        StartPump();
+    }
+
+    /// <summary>After a reconnect: open again, join presence again if joined, and resubscribe after the last event seen.</summary>
+    internal async Task RestoreAsync()
+    {
+        await _restore.WaitAsync();
+        try
+        {
+            StopPump();
+            for (var attempt = 0; !_disposed && _client.Hub.State == HubConnectionState.Connected; attempt++)
+            {
+                try
+                {
+                    var opened = await _client.InvokeAsync<OpenResult>(NativeProtocol.Methods.Open, [_target], _client.Disposing);
+                    (string Json, int? KeyVersion)? presence;
+                    UserProof? proof;
+                    lock (_lock)
+                    {
+                        _handle = opened.Handle;
+                        ConnectionId = opened.ConnectionId;
+                        presence = _presence;
+                        proof = _presenceProof;
+                    }
+
+                    if (presence is { } joined)
+                    {
+                        await _client.InvokeAsync(NativeProtocol.Methods.Join, [_handle, joined.Json, joined.KeyVersion, proof], _client.Disposing);
+                    }
+
+                    StartPump();
+                    return;
+                }
+                catch (VaultClientException error) when (!_disposed)
+                {
+                    ClientLog.RestoreFailed(_logger, _handle, error.Code);
+                    await Task.Delay(ResubscribeDelay * Math.Min(attempt + 1, 10), _client.Disposing);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client is being disposed.
+        }
+        finally
+        {
+            _restore.Release();
+        }
+    }
+
+    private void StartPump()
+    {
+        long after, epoch;
+        CancellationTokenSource pump;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _pump?.Cancel();
+            _pump?.Dispose();
+            pump = CancellationTokenSource.CreateLinkedTokenSource(_client.Disposing);
+            _pump = pump;
+            after = _lastSequence;
+            epoch = _epoch;
+        }
+
+        _ = PumpAsync(after, epoch, pump.Token);
+    }
+
+    private void StopPump()
+    {
+        lock (_lock)
+        {
+            _pump?.Cancel();
+            _pump?.Dispose();
+            _pump = null;
+        }
+    }
+
+    private async Task PumpAsync(long after, long epoch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stream = _client.Hub.StreamAsyncCore<ObjectEventData>(NativeProtocol.Methods.Subscribe, [_handle, after, epoch], cancellationToken);
+            await foreach (var e in stream.WithCancellation(cancellationToken))
+            {
+                Dispatch(e);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception error)
+        {
+            if (cancellationToken.IsCancellationRequested || _client.Hub.State != HubConnectionState.Connected)
+            {
+                // The connection dropped: the client's reconnect restores this object.
+                return;
+            }
+
+            // The stream ended while the connection stayed up (the object was closed on the server, or the cluster
+            // did not answer): open and resubscribe from the last event seen.
+            ClientLog.StreamEnded(_logger, _handle, VaultClient.Translate(error).Code);
+            try
+            {
+                await Task.Delay(ResubscribeDelay, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            _ = RestoreAsync();
+        }
+    }
+
+    private void Dispatch(ObjectEventData data)
+    {
+        VaultEvent e;
+        Channel<VaultEvent>[] listeners;
+        lock (_lock)
+        {
+            if (data.Kind == EventKind.Refetch)
+            {
+                _epoch = data.Epoch;
+                _lastSequence = data.Sequence;
+            }
+            else
+            {
+                if (data.Epoch == _epoch && data.Sequence <= _lastSequence)
+                {
+                    // Already seen (a replay that overlapped live events): exactly once.
+                    return;
+                }
+
+                _epoch = data.Epoch;
+                _lastSequence = data.Sequence;
+            }
+
+            e = new VaultEvent(data, PlaintextOf(data), _json);
+            listeners = [.. _listeners];
+        }
+
+        Raise(e.Kind switch
+        {
+            EventKind.SetItem => ItemChanged,
+            EventKind.RemoveItem => ItemRemoved,
+            EventKind.Message => MessageReceived,
+            EventKind.Refetch => RefetchRequired,
+            _ => PresenceChanged,
+        }, e);
+        Raise(EventReceived, e);
+        foreach (var listener in listeners)
+        {
+            listener.Writer.TryWrite(e);
+        }
+    }
+
+    private string? PlaintextOf(ObjectEventData data)
+    {
+        try
+        {
+            return data.Kind switch
+            {
+                EventKind.SetItem when data.Item is { } item => _cipher.Open(item.ValueJson, item.KeyVersion),
+                EventKind.Message or EventKind.PresenceJoin when data.PayloadJson is { } payload => _cipher.Open(payload, data.KeyVersion),
+                _ => null,
+            };
+        }
+        catch (VaultClientException)
+        {
+            // Not decryptable with this passphrase (another key, or tampered): hand over the stored form.
+            return data.Item?.ValueJson ?? data.PayloadJson;
+        }
+    }
+
+    private void Raise(EventHandler<VaultEvent>? handler, VaultEvent e)
+    {
+        if (handler is null)
+        {
+            return;
+        }
+
+        try
+        {
+            handler(this, e);
+        }
+        catch (Exception error)
+        {
+            // One application handler's bug must not stop the object's events.
+            ClientLog.HandlerFailed(_logger, _handle, error.GetType().Name);
+        }
+    }
+
+    private async Task UseEncryptionAsync(string passphrase, CancellationToken cancellationToken)
+    {
+        var settings = await _client.InvokeAsync<EncryptionData>(NativeProtocol.Methods.GetEncryption, [_handle, null], cancellationToken);
+        _cipher = EndToEndValues.Create(passphrase, _target, _client.Options.ProjectId, settings);
+    }
+
+    private static DateTimeOffset Time(long milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
+
+    private Task<T> Invoke<T>(string method, object?[] args, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _client.InvokeAsync<T>(method, args, cancellationToken);
+    }
+
+    private Task Invoke(string method, object?[] args, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _client.InvokeAsync(method, args, cancellationToken);
+    }
+
+    private SetRequest Request<T>(string key, T value, SetOptions? options)
+    {
+        var (json, keyVersion) = _cipher.Seal(JsonSerializer.Serialize(value, _json));
+        return new SetRequest(key, json, options?.Ttl is { } ttl ? (long)Math.Ceiling(ttl.TotalMilliseconds) : null, options?.IfAbsent ?? false, options?.IfUpdatedAt, keyVersion);
+    }
+
+    private VaultItem<T> ToItem<T>(ItemData item) =>
+        new(JsonSerializer.Deserialize<T>(_cipher.Open(item.ValueJson, item.KeyVersion), _json)!, Time(item.CreatedAt), Time(item.UpdatedAt), Time(item.ExpiresAt));
+
+    private Dictionary<string, VaultItem<T>> ToItems<T>(Dictionary<string, ItemData> items) =>
+        items.ToDictionary(p => p.Key, p => ToItem<T>(p.Value), StringComparer.Ordinal);
+}

@@ -1,0 +1,55 @@
+namespace OrleansVault.Client;
+
+/// <summary>An error the gateway reported, with its stable code (docs/protocol.md lists them), or a client-side failure.</summary>
+public sealed class VaultClientException : Exception
+{
+    /// <summary>Creates an exception with a code.</summary>
+    public VaultClientException(string code, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Code = code;
+    }
+
+    /// <summary>Creates an exception with the generic client error code.</summary>
+    public VaultClientException()
+        : this(ClientErrorCodes.Unexpected, "The request failed.")
+    {
+    }
+
+    /// <summary>Creates an exception with the generic client error code.</summary>
+    public VaultClientException(string message)
+        : this(ClientErrorCodes.Unexpected, message)
+    {
+    }
+
+    /// <summary>Creates an exception with the generic client error code.</summary>
+    public VaultClientException(string message, Exception innerException)
+        : this(ClientErrorCodes.Unexpected, message, innerException)
+    {
+    }
+
+    /// <summary>The stable error code, e.g. <c>validationError.key.invalid</c>.</summary>
+    public string Code { get; }
+
+    /// <summary>Whether retrying later may succeed (the cluster was unavailable, or a rate limit).</summary>
+    public bool IsTransient => Code is ClientErrorCodes.Unavailable or ClientErrorCodes.RequestRate or ClientErrorCodes.Disconnected;
+}
+
+/// <summary>Error codes the client itself raises, and the server codes it treats specially.</summary>
+public static class ClientErrorCodes
+{
+    /// <summary>An error without a code.</summary>
+    public const string Unexpected = "clientError.unexpected";
+
+    /// <summary>The connection is down (the client is reconnecting or was disposed).</summary>
+    public const string Disconnected = "clientError.connection.down";
+
+    /// <summary>Decryption failed: wrong passphrase, tampered data, or an unknown key version.</summary>
+    public const string Decryption = "encryptionError.decrypt.failed";
+
+    /// <summary>The cluster did not answer; retry.</summary>
+    public const string Unavailable = "serviceError.unavailable.retry";
+
+    /// <summary>Too many calls; retry in a moment.</summary>
+    public const string RequestRate = "limitError.requests.retry";
+}

@@ -1,0 +1,22 @@
+namespace OrleansVault.Gateway.Native;
+
+/// <summary>The native SignalR door (<c>Vault:Hub</c>).</summary>
+public sealed class NativeOptions
+{
+    public const string Section = "Vault:Hub";
+
+    /// <summary>Events waiting to be written to one connection (all its subscriptions) before it is disconnected as too slow.</summary>
+    public int MaxQueuedEvents { get; set; } = 10_000;
+
+    /// <summary>Objects one connection may hold open at once.</summary>
+    public int MaxObjectsPerConnection { get; set; } = 1_000;
+
+    /// <summary>How often the server pings an idle connection.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A connection that sends nothing (not even a ping) for this long is dropped; clients ping every 15 s.</summary>
+    public TimeSpan ClientTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether errors the door does not know (bugs) show their text to clients; never in production.</summary>
+    public bool DetailedErrors { get; set; }
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using OrleansVault.Client;
+
+namespace OrleansVault.IntegrationTests.Native;
+
+/// <summary>A gateway on real Kestrel (a loopback port), so the real SignalR client connects over real WebSockets.</summary>
+public sealed class KestrelGateway : IAsyncDisposable
+{
+    private KestrelGateway(GatewayFactory factory, Uri baseUrl)
+    {
+        Factory = factory;
+        BaseUrl = baseUrl;
+    }
+
+    public GatewayFactory Factory { get; }
+
+    public Uri BaseUrl { get; }
+
+    public static KestrelGateway Start(IDictionary<string, string?>? settings = null)
+    {
+        var factory = new GatewayFactory(settings: settings);
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new KestrelGateway(factory, new Uri(address));
+    }
+
+    public VaultClientOptions Options(VaultProtocol protocol = VaultProtocol.Json, IReadOnlyList<TimeSpan>? reconnectDelays = null) => new()
+    {
+        BaseUrl = BaseUrl,
+        ProjectId = GatewayFactory.ProjectId,
+        ApiKey = GatewayFactory.ApiKey,
+        ApiSecret = GatewayFactory.Secret,
+        Protocol = protocol,
+        ReconnectDelays = reconnectDelays,
+    };
+
+    public Task<VaultClient> ConnectAsync(VaultProtocol protocol = VaultProtocol.Json, IReadOnlyList<TimeSpan>? reconnectDelays = null) =>
+        VaultClient.ConnectAsync(Options(protocol, reconnectDelays));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        Factory.DeleteData();
+    }
+}
+
+/// <summary>One Kestrel gateway shared by a test class; each test uses its own object ids.</summary>
+public sealed class SharedKestrelGateway : IAsyncLifetime
+{
+    public KestrelGateway Gateway { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        Gateway = KestrelGateway.Start();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await Gateway.DisposeAsync();
+}
+
+/// <summary>Collects an object's events for assertions.</summary>
+public sealed class EventLog
+{
+    private readonly List<VaultEvent> _events = [];
+
+    public EventLog(SharedObject shared) => shared.EventReceived += (_, e) =>
+    {
+        lock (_events)
+        {
+            _events.Add(e);
+        }
+    };
+
+    public IReadOnlyList<VaultEvent> Snapshot()
+    {
+        lock (_events)
+        {
+            return [.. _events];
+        }
+    }
+
+    public async Task<VaultEvent> WaitForAsync(Func<VaultEvent, bool> match, string what)
+    {
+        VaultEvent? found = null;
+        await Wait.UntilAsync(() => Task.FromResult((found = Snapshot().FirstOrDefault(match)) is not null), what);
+        return found!;
+    }
+}
