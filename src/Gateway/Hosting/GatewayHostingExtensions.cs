@@ -109,6 +109,10 @@ public static class GatewayHostingExtensions
         builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Connections", LogLevel.Warning);
 
+        // The hub dispatcher logs every error a caller provokes (a bad key, a stale updatedAt) as a failure with a stack
+        // trace; NativeErrorFilter logs the real ones itself.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.Critical);
+
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var limits = context.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();

@@ -28,6 +28,12 @@ public sealed class NativeErrorFilter(ILogger<NativeErrorFilter> logger) : IHubF
         {
             throw hubError;
         }
+        catch (Exception error) when (error is not HubException and not OperationCanceledException)
+        {
+            // A bug: logged here (SignalR's own dispatcher log is quieted, as client mistakes would flood it), hidden from the client.
+            GatewayLog.UnhandledError(logger, error);
+            throw;
+        }
     }
 
     /// <summary>The client-safe form of <paramref name="error"/>, or null for an unexpected error (SignalR hides its text).</summary>

@@ -12,7 +12,7 @@ public static class NativeHostingExtensions
     {
         services.AddOptions<NativeOptions>().Bind(configuration.GetSection(NativeOptions.Section))
             .Validate(o => o.MaxQueuedEvents > 0 && o.MaxObjectsPerConnection > 0, "Vault:Hub:MaxQueuedEvents and MaxObjectsPerConnection must be positive.")
-            .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.ClientTimeout > o.KeepAliveInterval, "Vault:Hub:KeepAliveInterval must be positive and ClientTimeout longer than it.")
+            .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.ClientTimeout > o.KeepAliveInterval && o.CloseTimeout > TimeSpan.Zero, "Vault:Hub:KeepAliveInterval must be positive and ClientTimeout longer than it; CloseTimeout positive.")
             .ValidateOnStart();
         services.AddSingleton<NativeLifetimeManager>();
         services.AddSingleton<HubLifetimeManager<VaultHub>>(sp => sp.GetRequiredService<NativeLifetimeManager>());

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Options;
 using OrleansVault.Protocol;
 
 namespace OrleansVault.Gateway.Native;
@@ -9,9 +10,8 @@ namespace OrleansVault.Gateway.Native;
 /// SignalR's own in-process lifetime manager, remembering each connection so the gateway can drop one with a reason:
 /// a close message carrying the error code (the client's <c>Closed</c> event shows it), then an abort.
 /// </summary>
-public sealed class NativeLifetimeManager(ILogger<DefaultHubLifetimeManager<VaultHub>> logger) : DefaultHubLifetimeManager<VaultHub>(logger)
+public sealed class NativeLifetimeManager(ILogger<DefaultHubLifetimeManager<VaultHub>> logger, IOptions<NativeOptions> options) : DefaultHubLifetimeManager<VaultHub>(logger)
 {
-    private static readonly TimeSpan CloseWriteTimeout = TimeSpan.FromSeconds(2);
     private readonly ConcurrentDictionary<string, HubConnectionContext> _connections = new(StringComparer.Ordinal);
 
     public override Task OnConnectedAsync(HubConnectionContext connection)
@@ -37,7 +37,7 @@ public sealed class NativeLifetimeManager(ILogger<DefaultHubLifetimeManager<Vaul
             return;
         }
 
-        _ = CloseAsync(connection, NativeProtocol.FormatError(code, message), allowReconnect);
+        _ = CloseAsync(connection, NativeProtocol.FormatError(code, message), allowReconnect, options.Value.CloseTimeout);
     }
 
     /// <summary>How many native connections this gateway holds.</summary>
@@ -52,10 +52,11 @@ public sealed class NativeLifetimeManager(ILogger<DefaultHubLifetimeManager<Vaul
         }
     }
 
-    private static async Task CloseAsync(HubConnectionContext connection, string error, bool allowReconnect)
+    private static async Task CloseAsync(HubConnectionContext connection, string error, bool allowReconnect, TimeSpan closeTimeout)
     {
-        // A client that stopped reading may never take the close message: write it for a bounded time, then abort anyway.
-        using var timeout = new CancellationTokenSource(CloseWriteTimeout);
+        // The close message goes out after whatever is already queued (a slow client reads its backlog first); a client
+        // that never reads again is aborted once the close timeout passes.
+        using var timeout = new CancellationTokenSource(closeTimeout);
         try
         {
             await connection.WriteAsync(new CloseMessage(error, allowReconnect), timeout.Token);

@@ -17,6 +17,9 @@ public sealed class NativeOptions
     /// <summary>A connection that sends nothing (not even a ping) for this long is dropped; clients ping every 15 s.</summary>
     public TimeSpan ClientTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a dropped connection has to take its close message (after its backlog) before it is aborted.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Whether errors the door does not know (bugs) show their text to clients; never in production.</summary>
     public bool DetailedErrors { get; set; }
 }

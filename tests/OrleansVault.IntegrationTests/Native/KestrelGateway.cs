@@ -38,6 +38,28 @@ public sealed class KestrelGateway : IAsyncDisposable
         ReconnectDelays = reconnectDelays,
     };
 
+    /// <summary>An HTTP client for the gateway's real address, with the bootstrap key's Basic credentials.</summary>
+    public HttpClient Http()
+    {
+        var http = new HttpClient { BaseAddress = BaseUrl };
+        http.DefaultRequestHeaders.Authorization = System.Net.Http.Headers.AuthenticationHeaderValue.Parse(Factory.BasicHeader);
+        return http;
+    }
+
+    public async Task<string> TokenAsync(string? origin = null)
+    {
+        using var http = Http();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/project/{GatewayFactory.ProjectId}/auth/token");
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
+
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
     public Task<VaultClient> ConnectAsync(VaultProtocol protocol = VaultProtocol.Json, IReadOnlyList<TimeSpan>? reconnectDelays = null) =>
         VaultClient.ConnectAsync(Options(protocol, reconnectDelays));
 
