@@ -43,6 +43,10 @@ public sealed class NativeLifetimeManager(ILogger<DefaultHubLifetimeManager<Vaul
     /// <summary>How many native connections this gateway holds.</summary>
     public int Count => _connections.Count;
 
+    /// <summary>The authenticated native connections on this gateway.</summary>
+    public IEnumerable<NativeConnection> OpenConnections =>
+        _connections.Values.Select(c => c.Items.TryGetValue(VaultHub.ConnectionItem, out var value) ? value as NativeConnection : null).OfType<NativeConnection>();
+
     /// <summary>Asks every connection to reconnect (the gateway is stopping: clients move to another gateway and resume).</summary>
     public void DisconnectAll(string code, string message)
     {

@@ -33,7 +33,7 @@ public sealed class VaultHub(
     TimeProvider time,
     ILogger<VaultHub> logger) : Hub
 {
-    private const string ConnectionItem = "ov.native.connection";
+    internal const string ConnectionItem = "ov.native.connection";
     private const string ExpiryItem = "ov.native.expiry";
 
     /// <summary>The native state of a hub connection, once it is connected.</summary>
@@ -55,7 +55,7 @@ public sealed class VaultHub(
         var connection = new NativeConnection(Context.ConnectionId, credentials, rate, options.Value.MaxQueuedEvents, (c, code, message) =>
         {
             NativeLog.Disconnected(logger, c.HubConnectionId, code);
-            lifetime.Disconnect(c.HubConnectionId, code, message, allowReconnect: code != ErrorCodes.ConnectionLimit);
+            lifetime.Disconnect(c.HubConnectionId, code, message, allowReconnect: code is not (ErrorCodes.ConnectionLimit or ErrorCodes.KeyDisabled));
         });
         Context.Items[ConnectionItem] = connection;
 
