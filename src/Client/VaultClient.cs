@@ -49,6 +49,17 @@ public sealed class VaultClient : IAsyncDisposable
                     http.SkipNegotiation = true;
                     http.Transports = HttpTransportType.WebSockets;
                 }
+
+                if (options.WebSocketFactory is { } factory)
+                {
+                    // A custom factory gets no Authorization header from SignalR: the token rides in the query, as browsers send it.
+                    http.WebSocketFactory = async (context, cancellationToken) =>
+                    {
+                        var token = await _tokens.GetAsync(cancellationToken);
+                        var withToken = new UriBuilder(context.Uri) { Query = context.Uri.Query.TrimStart('?') + "&access_token=" + Uri.EscapeDataString(token) }.Uri;
+                        return await factory(withToken, cancellationToken);
+                    };
+                }
             })
             .WithAutomaticReconnect(new RetryForever(options.ReconnectDelays is { Count: > 0 } delays ? [.. delays] : DefaultDelays));
         if (options.Protocol == VaultProtocol.MessagePack)

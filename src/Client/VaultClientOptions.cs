@@ -49,6 +49,12 @@ public sealed class VaultClientOptions
     /// <summary>Connects straight over WebSockets without the negotiate request (one socket per client instead of two).</summary>
     public bool SkipNegotiation { get; init; } = true;
 
+    /// <summary>
+    /// Opens the WebSocket for a URL (which already carries the access token) instead of the default client: for load
+    /// tools spreading connections over source addresses, or custom TLS. Null uses <see cref="System.Net.WebSockets.ClientWebSocket"/>.
+    /// </summary>
+    public Func<Uri, CancellationToken, ValueTask<System.Net.WebSockets.WebSocket>>? WebSocketFactory { get; init; }
+
     /// <summary>Events a subscriber of <see cref="SharedObject.Events"/> may have waiting before the oldest are dropped.</summary>
     public int EventBufferSize { get; init; } = 10_000;
 }

@@ -46,7 +46,7 @@ public static class GatewayHostingExtensions
             .Validate(o => o.RequestsPerSecondPerAddress >= 0 && o.RequestBurstPerAddress >= 1, "Vault:Limits: RequestsPerSecondPerAddress must be 0 (off) or more, RequestBurstPerAddress at least 1.")
             .ValidateOnStart();
         services.AddOptions<SocketOptions>().Bind(configuration.GetSection(SocketOptions.Section))
-            .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.KeepAliveTimeout > TimeSpan.Zero && o.CloseTimeout > TimeSpan.Zero && o.FeedRenewInterval > TimeSpan.Zero,
+            .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.KeepAliveTimeout > TimeSpan.Zero && o.CloseTimeout > TimeSpan.Zero && o.FeedRenewInterval > TimeSpan.Zero && o.FeedRenewTimeout > TimeSpan.Zero,
                 "Vault:WebSockets intervals and timeouts must be positive.")
             .ValidateOnStart();
 

@@ -10,14 +10,14 @@ namespace OrleansVault.Gateway.Native;
 /// </summary>
 public sealed class NativeConnection
 {
-    private readonly RateBucket _rate;
+    private readonly RateBucket? _rate;
     private readonly Lock _rateLock = new();
     private readonly int _maxQueued;
     private readonly Action<NativeConnection, string, string> _disconnect;
     private int _queued;
     private int _overflowed;
 
-    internal NativeConnection(string hubConnectionId, NativeCredentials credentials, RateBucket rate, int maxQueued, Action<NativeConnection, string, string> disconnect)
+    internal NativeConnection(string hubConnectionId, NativeCredentials credentials, RateBucket? rate, int maxQueued, Action<NativeConnection, string, string> disconnect)
     {
         HubConnectionId = hubConnectionId;
         Credentials = credentials;
@@ -40,6 +40,11 @@ public sealed class NativeConnection
 
     public bool TryTakeInvocation()
     {
+        if (_rate is null)
+        {
+            return true;
+        }
+
         lock (_rateLock)
         {
             return _rate.TryTake();

@@ -22,6 +22,8 @@ public sealed class NativeObjectSession : IFeedSubscriber
     private long _epoch;
     private long _cursor;
     private long _lastSent;
+    private volatile bool _attached;
+    private volatile JoinedPresence? _presence;
 
     public NativeObjectSession(NativeConnection connection, ObjectAddress address, string connectionId, ISharedObjectGrain grain)
     {
@@ -45,6 +47,15 @@ public sealed class NativeObjectSession : IFeedSubscriber
 
     public long LastSent => Interlocked.Read(ref _lastSent);
 
+    public ConnectionRestore? Registration =>
+        !_attached ? null : _presence is { } joined ? joined.For(ConnectionId, Owner) : new ConnectionRestore(ConnectionId, Owner, null, null, null);
+
+    /// <summary>Who may resume this connection: the caller's API key.</summary>
+    public string Owner => _connection.Caller.KeyId;
+
+    /// <summary>Remembers (or, with null, forgets) the presence entry this connection joined with.</summary>
+    public void Joined(JoinedPresence? presence) => _presence = presence;
+
     public OpenResult Start(long epoch, long sequence)
     {
         lock (_lock)
@@ -52,6 +63,7 @@ public sealed class NativeObjectSession : IFeedSubscriber
             _epoch = epoch;
             _cursor = sequence;
             Interlocked.Exchange(ref _lastSent, sequence);
+            _attached = true;
             return new OpenResult(Handle, ConnectionId, epoch, sequence);
         }
     }

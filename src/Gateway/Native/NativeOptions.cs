@@ -8,6 +8,15 @@ public sealed class NativeOptions
     /// <summary>Events waiting to be written to one connection (all its subscriptions) before it is disconnected as too slow.</summary>
     public int MaxQueuedEvents { get; set; } = 10_000;
 
+    /// <summary>
+    /// Hub calls one connection may make per second (0: unlimited); a key's own rate (admin API) replaces it. Higher than
+    /// the Vaultrice door's frame rate, because every native write goes over the connection (there is no HTTP side).
+    /// </summary>
+    public double CallsPerSecond { get; set; } = 1_000;
+
+    /// <summary>Calls a connection may save up for a burst.</summary>
+    public double CallBurst { get; set; } = 2_000;
+
     /// <summary>Objects one connection may hold open at once.</summary>
     public int MaxObjectsPerConnection { get; set; } = 1_000;
 

@@ -50,9 +50,11 @@ public sealed class VaultHub(
         }
 
         var caller = credentials.Caller;
-        var limitValues = limits.Value;
-        var rate = new RateBucket(caller.MessagesPerSecond ?? limitValues.MessagesPerSecond, caller.MessagesPerSecond is { } r ? Math.Max(1, 2 * r) : limitValues.MessageBurst, time);
-        var connection = new NativeConnection(Context.ConnectionId, credentials, rate, options.Value.MaxQueuedEvents, (c, code, message) =>
+        var native = options.Value;
+        var rate = caller.MessagesPerSecond is { } keyRate
+            ? new RateBucket(keyRate, Math.Max(1, 2 * keyRate), time)
+            : native.CallsPerSecond > 0 ? new RateBucket(native.CallsPerSecond, native.CallBurst, time) : null;
+        var connection = new NativeConnection(Context.ConnectionId, credentials, rate, native.MaxQueuedEvents, (c, code, message) =>
         {
             NativeLog.Disconnected(logger, c.HubConnectionId, code);
             lifetime.Disconnect(c.HubConnectionId, code, message, allowReconnect: code is not (ErrorCodes.ConnectionLimit or ErrorCodes.KeyDisabled));
@@ -138,7 +140,7 @@ public sealed class VaultHub(
         try
         {
             session.Feed = await feeds.AddAsync(address.GrainKey, session);
-            var attached = await grain.Attach(session.ConnectionId, connection.Caller.KeyId, session.Feed.Reference);
+            var attached = await grain.Attach(session.ConnectionId, session.Owner, session.Feed.Reference);
             return session.Start(attached.Epoch, attached.Sequence);
         }
         catch
@@ -270,12 +272,14 @@ public sealed class VaultHub(
         EnsureKeyVersion(keyVersion);
         var userId = await VerifyIdentityAsync(session, dataJson, proof);
         await session.Grain.Join(session.ConnectionId, dataJson, keyVersion, userId);
+        session.Joined(new JoinedPresence(dataJson, keyVersion, userId));
     }
 
     public async Task Leave(string handle)
     {
         var session = Session(handle);
         await session.Grain.Leave(session.ConnectionId);
+        session.Joined(null);
     }
 
     public async Task<MemberData[]> GetMembers(string handle) =>

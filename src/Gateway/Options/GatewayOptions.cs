@@ -140,4 +140,7 @@ public sealed class SocketOptions
 
     /// <summary>How often this gateway renews its feeds' subscriptions; keep it well under the objects' <c>Vault:Objects:FeedLease</c>.</summary>
     public TimeSpan FeedRenewInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest one feed renewal call may take before it is given up until the next round.</summary>
+    public TimeSpan FeedRenewTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

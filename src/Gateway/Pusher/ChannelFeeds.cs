@@ -10,7 +10,7 @@ namespace OrleansVault.Gateway.Pusher;
 /// Per-gateway channel fan-out: one feed per channel with sockets here. The channel grain pushes each event once to the
 /// feed (a one-way grain-observer call); the feed renders the frame once and hands it to its sockets.
 /// </summary>
-public sealed class ChannelFeeds(IClusterClient client, ILogger<ChannelFeeds> logger)
+public sealed class ChannelFeeds(IClusterClient client, Microsoft.Extensions.Options.IOptions<Options.SocketOptions> options, ILogger<ChannelFeeds> logger)
 {
     private readonly ConcurrentDictionary<string, ChannelFeed> _feeds = new(StringComparer.Ordinal);
 
@@ -41,8 +41,8 @@ public sealed class ChannelFeeds(IClusterClient client, ILogger<ChannelFeeds> lo
     public Task RenewAllAsync(CancellationToken cancellationToken) =>
         Parallel.ForEachAsync(
             _feeds.Values,
-            new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
-            async (feed, _) => await feed.RenewAsync());
+            new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken },
+            async (feed, _) => await feed.RenewAsync(options.Value.FeedRenewTimeout));
 
     internal void Forget(ChannelFeed feed) => _feeds.TryRemove(new KeyValuePair<string, ChannelFeed>(feed.GrainKey, feed));
 }
@@ -203,8 +203,8 @@ public sealed class ChannelFeed : IChannelFeedObserver
         }
     }
 
-    /// <summary>Renews the feed's lease; a channel that reactivated and forgot this gateway gets its sockets back.</summary>
-    internal async Task RenewAsync()
+    /// <summary>Renews the feed's lease; a channel that reactivated (or dropped the feed for a lapsed lease) gets its sockets back.</summary>
+    internal async Task RenewAsync(TimeSpan timeout)
     {
         var reference = _reference;
         if (reference is null || _closed)
@@ -214,7 +214,8 @@ public sealed class ChannelFeed : IChannelFeedObserver
 
         try
         {
-            if (!await Grain.RenewFeed(reference))
+            // Bounded, so a channel on a dead silo does not hold up the other renewals past their leases.
+            if (!await Grain.RenewFeed(reference).WaitAsync(timeout))
             {
                 // Under the gate, so a socket being removed right now is not restored.
                 await _gate.WaitAsync();
@@ -222,7 +223,7 @@ public sealed class ChannelFeed : IChannelFeedObserver
                 {
                     if (!_closed)
                     {
-                        await Grain.Restore(reference, [.. _entries.Select(e => e.Subscription)]);
+                        await Grain.Restore(reference, [.. _entries.Select(e => e.Subscription)]).WaitAsync(timeout);
                     }
                 }
                 finally

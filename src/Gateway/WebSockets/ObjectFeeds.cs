@@ -11,7 +11,7 @@ namespace OrleansVault.Gateway.WebSockets;
 /// Per-gateway fan-out: one feed per object that has sockets on this gateway. The object pushes each batch of events
 /// to the feed (a one-way grain-observer call); the feed renders each event once and relays it to its sockets.
 /// </summary>
-public sealed class ObjectFeeds(IClusterClient client, ILogger<ObjectFeeds> logger)
+public sealed class ObjectFeeds(IClusterClient client, IOptions<SocketOptions> options, ILogger<ObjectFeeds> logger)
 {
     private readonly ConcurrentDictionary<string, ObjectFeed> _feeds = new(StringComparer.Ordinal);
 
@@ -24,7 +24,7 @@ public sealed class ObjectFeeds(IClusterClient client, ILogger<ObjectFeeds> logg
     {
         while (true)
         {
-            var feed = _feeds.GetOrAdd(objectKey, key => new ObjectFeed(key, client, logger, this));
+            var feed = _feeds.GetOrAdd(objectKey, key => new ObjectFeed(key, client, logger, this, options.Value.FeedRenewTimeout));
             if (await feed.TryAddAsync(subscriber))
             {
                 return feed;
@@ -39,7 +39,7 @@ public sealed class ObjectFeeds(IClusterClient client, ILogger<ObjectFeeds> logg
     public Task RenewAllAsync(CancellationToken cancellationToken) =>
         Parallel.ForEachAsync(
             _feeds.Values,
-            new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken },
             async (feed, _) => await feed.RenewAsync());
 
     internal void Forget(ObjectFeed feed) => _feeds.TryRemove(new KeyValuePair<string, ObjectFeed>(feed.ObjectKey, feed));
@@ -55,8 +55,9 @@ public sealed class FeedRenewalService(ObjectFeeds feeds, Pusher.ChannelFeeds ch
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await feeds.RenewAllAsync(stoppingToken);
-                await channels.RenewAllAsync(stoppingToken);
+                // Side by side, each call bounded by FeedRenewTimeout: a round stays well inside the leases even while
+                // calls to a dead silo's grains time out.
+                await Task.WhenAll(feeds.RenewAllAsync(stoppingToken), channels.RenewAllAsync(stoppingToken));
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -74,6 +75,15 @@ public interface IFeedSubscriber
 
     /// <summary>Takes one event; never blocks (a slow client is dropped, not waited for).</summary>
     void Deliver(FeedEvent e);
+
+    /// <summary>The connection as the object should know it (to re-register it with an object that forgot this feed), or null while it is not attached.</summary>
+    ConnectionRestore? Registration { get; }
+}
+
+/// <summary>A connection's presence entry as its gateway remembers it, to restore it on an object that forgot it.</summary>
+public sealed record JoinedPresence(string DataJson, int? KeyVersion, string? VerifiedUserId)
+{
+    public ConnectionRestore For(string connectionId, string owner) => new(connectionId, owner, DataJson, KeyVersion, VerifiedUserId);
 }
 
 /// <summary>An event on its way through a feed, rendered at most once per door however many clients receive it.</summary>
@@ -104,15 +114,18 @@ public sealed class ObjectFeed : IObjectFeedObserver
     private IFeedSubscriber[] _sockets = [];
     private IObjectFeedObserver? _reference;
     private bool _closed;
+    private readonly TimeSpan _renewTimeout;
+    private volatile bool _restorePending;
     private long _epoch;
     private long _lastSequence;
 
-    internal ObjectFeed(string objectKey, IClusterClient client, ILogger logger, ObjectFeeds owner)
+    internal ObjectFeed(string objectKey, IClusterClient client, ILogger logger, ObjectFeeds owner, TimeSpan renewTimeout)
     {
         ObjectKey = objectKey;
         _client = client;
         _logger = logger;
         _owner = owner;
+        _renewTimeout = renewTimeout;
     }
 
     public string ObjectKey { get; }
@@ -208,7 +221,19 @@ public sealed class ObjectFeed : IObjectFeedObserver
             // Every socket here has been sent at least this much: the cursor of their connections should this gateway die.
             var sockets = _sockets;
             var delivered = sockets.Length == 0 ? 0 : sockets.Min(s => s.LastSent);
-            await CatchUpAsync(await Grain.Subscribe(reference, delivered));
+
+            // Bounded: a silo that died makes calls to its grains wait for the response timeout, and one slow object must
+            // not hold up the renewal of the others past their leases.
+            var position = await Grain.Subscribe(reference, delivered).WaitAsync(_renewTimeout);
+            await CatchUpAsync(position);
+            if (!position.WasSubscribed || _restorePending)
+            {
+                // The object reactivated, or dropped this feed for a lapsed lease: it no longer knows these connections.
+                // Until that is repaired (a call may time out), every renewal tries again.
+                _restorePending = true;
+                await Grain.RestoreFeed(reference, [.. _sockets.Select(s => s.Registration).OfType<ConnectionRestore>()]).WaitAsync(_renewTimeout);
+                _restorePending = false;
+            }
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {

@@ -19,6 +19,8 @@ public sealed class VaultSocket : IFeedSubscriber
     private long _epoch;
     private long _cursor;
     private long _lastSent;
+    private volatile bool _attached;
+    private volatile JoinedPresence? _presence;
 
     public VaultSocket(WebSocket socket, string connectionId, string owner, string objectKey, int maxQueuedFrames)
     {
@@ -50,6 +52,13 @@ public sealed class VaultSocket : IFeedSubscriber
     /// <summary>Completes once the socket is fully cleaned up (detached from its object).</summary>
     public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The connection for an object that forgot this gateway's feed; null until the object attached it.</summary>
+    public ConnectionRestore? Registration =>
+        !_attached ? null : _presence is { } joined ? joined.For(ConnectionId, Owner) : new ConnectionRestore(ConnectionId, Owner, null, null, null);
+
+    /// <summary>Remembers (or, with null, forgets) the presence entry this connection joined with.</summary>
+    public void Joined(JoinedPresence? presence) => _presence = presence;
+
     /// <summary>Feed entry point: queue the event unless it is old, excluded, or the socket is still holding.</summary>
     public void Deliver(FeedEvent e) => Deliver(e.Epoch, e.Event, e.VaultriceFrame);
 
@@ -75,6 +84,7 @@ public sealed class VaultSocket : IFeedSubscriber
             _epoch = epoch;
             _cursor = sequence;
             _lastSent = sequence;
+            _attached = true;
             Enqueue(first, 0);
             Release();
         }

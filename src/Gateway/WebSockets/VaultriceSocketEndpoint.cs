@@ -226,12 +226,15 @@ public sealed class VaultriceSocketEndpoint(
                 {
                     var payload = Payload(root);
                     var userId = await VerifyIdentityAsync(socket, payload, root);
-                    await grain.Join(socket.ConnectionId, payload, KeyVersion(root), userId);
+                    var keyVersion = KeyVersion(root);
+                    await grain.Join(socket.ConnectionId, payload, keyVersion, userId);
+                    socket.Joined(new JoinedPresence(payload, keyVersion, userId));
                     break;
                 }
 
                 case "presence:leave":
                     await grain.Leave(socket.ConnectionId);
+                    socket.Joined(null);
                     break;
                 case "resume":
                     await ResumeAsync(root, socket, grain);

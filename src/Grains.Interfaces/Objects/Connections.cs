@@ -17,3 +17,16 @@ public sealed record ResumeResult(
 {
     public static ResumeResult Refused { get; } = new(false, [], null);
 }
+
+/// <summary>
+/// One connection a gateway feed relays, as the gateway knows it: who owns it and, when it joined presence, its entry.
+/// Sent when an object no longer knows the feed (it reactivated, or dropped the feed for a lapsed lease).
+/// </summary>
+[GenerateSerializer]
+[Alias("ov.ConnectionRestore")]
+public sealed record ConnectionRestore(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] string Owner,
+    [property: Id(2)] string? PresenceJson,
+    [property: Id(3)] int? PresenceKeyVersion,
+    [property: Id(4)] string? VerifiedUserId);

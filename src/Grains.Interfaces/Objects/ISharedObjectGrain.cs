@@ -78,6 +78,14 @@ public interface ISharedObjectGrain : IGrainWithStringKey
     [Alias("Subscribe")]
     Task<FeedPosition> Subscribe(IObjectFeedObserver feed, long deliveredUpTo = 0);
 
+    /// <summary>
+    /// Re-registers the connections of a feed this object did not know (<see cref="FeedPosition.WasSubscribed"/> false):
+    /// attaches them and restores their presence. Presence joins are announced only when this object had dropped the feed
+    /// for a lapsed lease (everyone was told they left); after a reactivation the other clients still list them.
+    /// </summary>
+    [Alias("RestoreFeed")]
+    Task RestoreFeed(IObjectFeedObserver feed, IReadOnlyList<ConnectionRestore> connections);
+
     [Alias("Unsubscribe")]
     Task Unsubscribe(IObjectFeedObserver feed);
 

@@ -18,6 +18,9 @@ public sealed partial class ChannelGrain : Grain, IChannelGrain
     private readonly Microsoft.Extensions.Logging.ILogger<ChannelGrain> _logger;
     private readonly Dictionary<string, SocketEntry> _sockets = new(StringComparer.Ordinal);
     private readonly Dictionary<IChannelFeedObserver, FeedEntry> _feeds = [];
+
+    // Feeds dropped for a lapsed lease (their members were announced as gone), until they restore or long after.
+    private readonly Dictionary<IChannelFeedObserver, long> _lapsedFeeds = [];
     private readonly Dictionary<string, MemberEntry> _members = new(StringComparer.Ordinal);
     private string _appId = "";
     private string _name = "";
@@ -113,12 +116,15 @@ public sealed partial class ChannelGrain : Grain, IChannelGrain
     public async Task Restore(IChannelFeedObserver feed, IReadOnlyList<ChannelSubscription> subscriptions)
     {
         RenewLease(feed);
+
+        // After a reactivation the other gateways' sockets still list these members: no member events. After this
+        // channel dropped the feed for a lapsed lease it told everyone they left: now they are back.
+        var announce = _lapsedFeeds.Remove(feed);
         foreach (var subscription in subscriptions)
         {
             if (!_sockets.ContainsKey(subscription.SocketId))
             {
-                // The other gateways' sockets saw these members before the channel reactivated: no member events.
-                await AddAsync(feed, subscription, announceMember: false);
+                await AddAsync(feed, subscription, announceMember: announce);
             }
         }
     }
@@ -296,9 +302,15 @@ public sealed partial class ChannelGrain : Grain, IChannelGrain
     private async Task SweepAsync(CancellationToken cancellationToken)
     {
         var now = Now;
+        foreach (var lapsed in _lapsedFeeds.Where(f => f.Value + (long)(10 * _options.FeedLease.TotalMilliseconds) < now).Select(f => f.Key).ToList())
+        {
+            _lapsedFeeds.Remove(lapsed);
+        }
+
         foreach (var (feed, _) in _feeds.Where(f => f.Value.ExpiresAt <= now).ToList())
         {
             _feeds.Remove(feed);
+            _lapsedFeeds[feed] = now;
             foreach (var (socketId, entry) in _sockets.Where(s => s.Value.Feed.Equals(feed)).ToList())
             {
                 _sockets.Remove(socketId);

@@ -13,6 +13,9 @@ public sealed partial class SharedObjectGrain
     /// </summary>
     private readonly List<ObjectEvent> _history = [];
     private readonly Dictionary<IObjectFeedObserver, FeedLease> _feeds = [];
+
+    // Feeds dropped for a lapsed lease (their connections left presence, announced), until they restore or long after.
+    private readonly Dictionary<IObjectFeedObserver, long> _lapsedFeeds = [];
     private long _historyBytes;
     private long _epochStart;
     private bool _registered;
@@ -163,15 +166,52 @@ public sealed partial class SharedObjectGrain
         return Task.CompletedTask;
     }
 
+    public async Task RestoreFeed(IObjectFeedObserver feed, IReadOnlyList<ConnectionRestore> connections)
+    {
+        await Subscribe(feed);
+        var announce = _lapsedFeeds.Remove(feed);
+        var joined = new List<ObjectEvent>();
+        foreach (var connection in connections)
+        {
+            if (_connections.TryGetValue(connection.ConnectionId, out var record) && record.Attached && record.Feed is { } current && !current.Equals(feed))
+            {
+                // Taken over through another gateway meanwhile: that one holds it now.
+                continue;
+            }
+
+            _connections[connection.ConnectionId] = new ConnectionRecord { Attached = true, Owner = connection.Owner, Feed = feed, AttachedAtSequence = State.Sequence };
+            if (connection.PresenceJson is { } data && !_presence.ContainsKey(connection.ConnectionId))
+            {
+                var entry = new PresenceEntry(connection.ConnectionId, Now, data, connection.PresenceKeyVersion, connection.VerifiedUserId);
+                _presence[connection.ConnectionId] = entry;
+                if (announce)
+                {
+                    joined.Add(new ObjectEvent(0, ObjectEventKind.PresenceJoin, null, null, data, entry.KeyVersion, entry.ConnectionId, entry.JoinedAt, null, entry.VerifiedUserId));
+                }
+            }
+        }
+
+        if (joined.Count > 0)
+        {
+            await PublishAsync(joined);
+        }
+    }
+
     /// <summary>
     /// Forgets feeds whose gateway stopped renewing them (it died or lost its connection to the cluster), and with each
     /// its connections: they leave presence and stay resumable from what their gateway last reported as delivered.
     /// </summary>
     private async Task ExpireFeedsAsync(long now)
     {
+        foreach (var lapsed in _lapsedFeeds.Where(f => f.Value + (long)(10 * _options.FeedLease.TotalMilliseconds) < now).Select(f => f.Key).ToList())
+        {
+            _lapsedFeeds.Remove(lapsed);
+        }
+
         foreach (var (feed, lease) in _feeds.Where(f => f.Value.ExpiresAt < now).ToList())
         {
             _feeds.Remove(feed);
+            _lapsedFeeds[feed] = now;
             LogFeedExpired(_logger);
             foreach (var (connectionId, record) in _connections.Where(c => c.Value.Attached && feed.Equals(c.Value.Feed)).ToList())
             {

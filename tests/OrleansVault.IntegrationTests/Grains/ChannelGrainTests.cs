@@ -58,6 +58,12 @@ public sealed class ChannelGrainTests(GrainClusterFixture fixture)
         Assert.Equal(new ChannelInfo(true, 1, 1), await channel.GetInfo());
         Assert.False(await channel.RenewFeed(dead));
         Assert.Contains(RecordedWebhooks.Instance.Events, w => w.AppId == appId && w.Event is { Name: "member_removed", UserId: "ghost" });
+
+        // The "dead" gateway was only slow: it restores its sockets, and everyone hears the member is back.
+        await channel.Restore(dead, [new ChannelSubscription("1.1", new ChannelMember("ghost", null))]);
+        await Wait.UntilAsync(() => Task.FromResult(liveFeed.Events.Any(e => e.Kind == ChannelEventKind.MemberAdded && e.UserId == "ghost")), "member_added after the restore");
+        Assert.Equal(["alive", "ghost"], (await channel.GetUserIds()).Order());
+        Assert.True(await channel.RenewFeed(dead));
     }
 
     [Fact]

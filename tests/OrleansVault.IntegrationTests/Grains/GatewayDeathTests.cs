@@ -81,5 +81,58 @@ public sealed class GatewayDeathTests(GrainClusterFixture fixture)
         Assert.False((await grain.Resume("conn", "intruder", "key-2", long.MaxValue)).Resumed);
         Assert.Single(await grain.GetPresence());
     }
-}
 
+    [Fact]
+    public async Task A_gateway_whose_lease_lapsed_restores_its_connections_and_their_presence_is_announced_again()
+    {
+        var grain = fixture.Client.GetGrain<ISharedObjectGrain>($"p/c/{Guid.NewGuid():N}");
+        var (slowFeed, liveFeed) = (new Feed(), new Feed());
+        var slow = fixture.Client.CreateObjectReference<IObjectFeedObserver>(slowFeed);
+        var live = fixture.Client.CreateObjectReference<IObjectFeedObserver>(liveFeed);
+        await grain.Subscribe(slow);
+        await grain.Subscribe(live);
+        await grain.Attach("member", "key-1", slow);
+        await grain.Join("member", """{"n":1}""", null);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!liveFeed.Events.Any(e => e.Kind == ObjectEventKind.PresenceLeave && e.ConnectionId == "member"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the lapsed feed's member never left");
+            await grain.Subscribe(live);
+            await Task.Delay(GrainClusterFixture.FeedLease / 5);
+        }
+
+        // The gateway was only slow: its renewal finds the feed forgotten and restores what it relays.
+        Assert.False((await grain.Subscribe(slow)).WasSubscribed);
+        await grain.RestoreFeed(slow, [new ConnectionRestore("member", "key-1", """{"n":1}""", null, null)]);
+        await Wait.UntilAsync(() => Task.FromResult(liveFeed.Events.Any(e => e.Kind == ObjectEventKind.PresenceJoin && e.ConnectionId == "member" && e.Sequence > 1)), "the member's join announced again");
+        Assert.Equal("member", Assert.Single(await grain.GetPresence()).ConnectionId);
+
+        // Attached again through that feed: its gateway's own cleanup detaches it.
+        await grain.Detach("member", 0, slow);
+        Assert.Empty(await grain.GetPresence());
+    }
+
+    [Fact]
+    public async Task An_object_that_forgot_a_feed_gets_its_connections_back_without_presence_events()
+    {
+        // A fresh activation (as after its silo died) that never knew this feed.
+        var grain = fixture.Client.GetGrain<ISharedObjectGrain>($"p/c/{Guid.NewGuid():N}");
+        var (gatewayFeed, otherFeed) = (new Feed(), new Feed());
+        var gateway = fixture.Client.CreateObjectReference<IObjectFeedObserver>(gatewayFeed);
+        var other = fixture.Client.CreateObjectReference<IObjectFeedObserver>(otherFeed);
+        await grain.Subscribe(other);
+        Assert.False((await grain.Subscribe(gateway)).WasSubscribed);
+
+        await grain.RestoreFeed(gateway, [new ConnectionRestore("a", "key-1", """{"name":"A"}""", null, "user-a"), new ConnectionRestore("b", "key-1", null, null, null)]);
+        var entry = Assert.Single(await grain.GetPresence());
+        Assert.Equal(("a", "user-a"), (entry.ConnectionId, entry.VerifiedUserId));
+        await grain.SetItem(new SetItemCommand("x", "1", null, false, null, null));
+        await Wait.UntilAsync(() => Task.FromResult(otherFeed.Events.Any(e => e.Kind == ObjectEventKind.SetItem)), "a later write");
+        Assert.DoesNotContain(otherFeed.Events, e => e.Kind == ObjectEventKind.PresenceJoin);
+
+        // Both are attached: a resume of "b" by its owner from another gateway would find it, and its detach ends it.
+        await grain.Detach("a", 1, gateway);
+        Assert.Empty(await grain.GetPresence());
+    }
+}

@@ -62,14 +62,14 @@ test('run: refuses a non-loopback target', { timeout: 60_000 }, async () => {
 test('bench --size smoke: our gateway and both baselines, with ratios', { timeout: 240_000 }, async () => {
   const dir = makeTempDir('orleansvault-bench-')
   try {
-    const { code, out } = await runTool(['bench', '--size', 'smoke', '--scenarios', 'broadcast,hold,http,pusher,capacity', '--out', dir, '--no-live',
+    const { code, out } = await runTool(['bench', '--size', 'smoke', '--scenarios', 'broadcast,hold,http,pusher,capacity,native', '--out', dir, '--no-live',
       '--gateway-dll', bin('src/Gateway', 'OrleansVault.Gateway'), '--baselines-dll', bin('tools/Baselines', 'OrleansVault.Baselines')], 230_000)
     assert.equal(code, 0, out)
     const report = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))
-    assert.equal(report.results.length, 3 + 3 + 3 + 2 + 1)
+    assert.equal(report.results.length, 3 + 3 + 3 + 2 + 1 + 2)
     report.results.forEach(assertWellFormed)
     assert.deepEqual(report.results.map((r) => r.target).slice(0, 3).sort(), ['orleansvault', 'plain-signalr', 'plain-websocket'])
-    assert.deepEqual(report.benchmarks.map((b) => b.benchmark), ['broadcast', 'hold', 'http', 'pusher', 'capacity'])
+    assert.deepEqual(report.benchmarks.map((b) => b.benchmark), ['broadcast', 'hold', 'http', 'pusher', 'capacity', 'native'])
     const broadcast = report.benchmarks[0]
     assert.ok(typeof broadcast.ratio === 'number' && broadcast.ratio > 0, JSON.stringify(broadcast))
     assert.ok(report.results.filter((r) => r.scenario === 'hold').every((r) => r.memoryPerConnectionKb !== null))
@@ -78,6 +78,10 @@ test('bench --size smoke: our gateway and both baselines, with ratios', { timeou
     assert.ok(pusher && pusher.deliveries > 0 && pusher.deliveries === pusher.expectedDeliveries, JSON.stringify(pusher))
     assert.ok(typeof report.benchmarks[3].ratio === 'number' && report.benchmarks[3].ratio > 0, JSON.stringify(report.benchmarks[3]))
     assert.equal(report.benchmarks[4].met, true, JSON.stringify(report.benchmarks[4]))
+    // The native door through OrleansVault.Client against the plain SignalR hub.
+    const native = report.results.find((r) => r.scenario === 'native' && r.target === 'orleansvault-native')
+    assert.ok(native && native.deliveries > 0 && native.deliveries === native.expectedDeliveries, JSON.stringify(native))
+    assert.ok(typeof report.benchmarks[5].ratio === 'number' && report.benchmarks[5].ratio > 0, JSON.stringify(report.benchmarks[5]))
     assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /^\| benchmark \(smoke\) \|/)
   } finally {
     removeDir(dir)

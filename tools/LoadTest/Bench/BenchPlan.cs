@@ -45,6 +45,10 @@ public static class BenchPlan
                 ["pusher", "plainws"], "plainws", "deliveries/s", r => r.DeliveriesPerSecond, true, 0.6, null, ">= 0.6x plain Kestrel WebSocket"),
             ["pusher-max"] = new("pusher-max", o => o with { Scenario = "broadcast", Subscribers = N(1000, 20), Rate = N(400, 50), Duration = TimeSpan.FromSeconds(N(5, 2)), Drain = TimeSpan.FromSeconds(N(60, 5)), Warmup = warmup },
                 ["pusher", "plainws"], "plainws", "deliveries/s", r => r.DeliveriesPerSecond, true, 0.6, null, ">= 0.6x plain Kestrel WebSocket (offered 400k/s)"),
+            ["native"] = new("native", o => o with { Scenario = "broadcast", Subscribers = N(1000, 20), Rate = N(150, 20), Duration = seconds, Drain = drain, Warmup = warmup },
+                ["native", "signalr"], "signalr", "deliveries/s", r => r.DeliveriesPerSecond, true, 0.9, null, ">= 0.9x plain SignalR group (native door, OrleansVault.Client)"),
+            ["native-objects"] = new("native-objects", o => o with { Scenario = "objects", Objects = N(5000, 20), PerObject = 2, Rate = 0, InFlight = 64, Duration = seconds, Drain = drain, Warmup = warmup },
+                ["native", "signalr"], "signalr", "deliveries/s", r => r.DeliveriesPerSecond, true, 0.6, null, ">= 0.6x plain SignalR groups (native door)"),
             ["http"] = new("http", o => o with { Scenario = "http", Connections = N(32, 4), Objects = 100, Duration = seconds, Warmup = warmup },
                 All, "plainws", "requests/s", r => r.RequestsPerSecond, true, null, null, "(reported only)"),
             ["capacity"] = new("capacity", o => o with

@@ -45,6 +45,7 @@ public static class BenchRunner
                 // A key for this run only (no key file left behind); the load comes from one address, so its rate is not limited.
                 ["Vault__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
                 ["Vault__Limits__RequestsPerSecondPerAddress"] = "0",
+                ["Vault__Hub__CallsPerSecond"] = "0",
                 ["Vault__Bootstrap__Pusher__AppId"] = "bench",
                 ["Vault__Bootstrap__Pusher__Key"] = "bench-pusher-key",
                 ["Vault__Bootstrap__Pusher__Secret"] = secret,
@@ -54,7 +55,7 @@ public static class BenchRunner
             var byTarget = new Dictionary<string, ScenarioResult>(StringComparer.Ordinal);
             foreach (var target in item.Targets)
             {
-                var server = target is "vaultrice" or "pusher" ? gateway : baselines;
+                var server = target is "vaultrice" or "pusher" or "native" ? gateway : baselines;
                 var run = item.Configure(options with
                 {
                     Command = "run",

@@ -47,8 +47,11 @@ public sealed record LoadOptions
 
     public int PayloadBytes { get; init; } = 100;
 
-    /// <summary>Vaultrice only: publish by item writes (persisted) or by messages.</summary>
+    /// <summary>Vaultrice and native: publish by item writes (persisted) or by messages.</summary>
     public string Publish { get; init; } = "item";
+
+    /// <summary>Native target: the hub protocol, <c>json</c> or <c>messagepack</c>.</summary>
+    public string HubProtocol { get; init; } = "json";
 
     /// <summary>How fast new connections are opened, per second (0: as fast as possible, 256 at a time).</summary>
     public int ConnectRate { get; init; }
@@ -139,6 +142,7 @@ public sealed record LoadOptions
             Warmup = Seconds("warmup", 0),
             PayloadBytes = Int("payload", 100),
             Publish = Get("publish", "item"),
+            HubProtocol = Get("hub-protocol", "json"),
             ConnectRate = Int("connect-rate", 0),
             Workers = Math.Max(1, Int("workers", 1)),
             WorkerIndex = Int("worker-index", 0),
@@ -149,7 +153,7 @@ public sealed record LoadOptions
             CsvPath = values.Remove("csv", out var csv) ? csv : null,
             ServerPid = values.Remove("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
             Live = Get("no-live", "false") != "true" && !Console.IsOutputRedirected,
-            BenchScenarios = [.. Get("scenarios", "broadcast,broadcast-max,objects,latency,hold,http,pusher").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            BenchScenarios = [.. Get("scenarios", "broadcast,broadcast-max,objects,latency,hold,http,pusher,native,native-objects").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             Size = Get("size", "full"),
             GatewayDll = values.Remove("gateway-dll", out var gw) ? gw : null,
             BaselinesDll = values.Remove("baselines-dll", out var bl) ? bl : null,
@@ -181,7 +185,7 @@ public sealed record LoadOptions
             "--objects", Num(Objects), "--per-object", Num(PerObject),
             "--rate", Num(Rate), "--in-flight", Num(InFlight),
             "--duration", Num(Duration.TotalSeconds), "--drain", Num(Drain.TotalSeconds), "--warmup", Num(Warmup.TotalSeconds),
-            "--payload", Num(PayloadBytes), "--publish", Publish, "--connect-rate", Num(ConnectRate),
+            "--payload", Num(PayloadBytes), "--publish", Publish, "--hub-protocol", HubProtocol, "--connect-rate", Num(ConnectRate),
             .. SourceAddresses.Count > 0 ? new[] { "--source-ips", string.Join(',', SourceAddresses) } : [],
             .. AllowNonLoopback ? new[] { "--allow-non-loopback" } : [],
             "--workers", Num(Workers), "--worker-index", Num(index),
@@ -198,9 +202,14 @@ public sealed record LoadOptions
 
     private void Validate()
     {
-        if (Target is not ("vaultrice" or "pusher" or "plainws" or "signalr"))
+        if (Target is not ("vaultrice" or "native" or "pusher" or "plainws" or "signalr"))
         {
-            throw new UsageException("--target is vaultrice, pusher, plainws or signalr");
+            throw new UsageException("--target is vaultrice, native, pusher, plainws or signalr");
+        }
+
+        if (HubProtocol is not ("json" or "messagepack"))
+        {
+            throw new UsageException("--hub-protocol is json or messagepack");
         }
 
         if (Scenario is not ("hold" or "broadcast" or "objects" or "http" or "churn" or "mixed"))
@@ -213,9 +222,9 @@ public sealed record LoadOptions
             throw new UsageException("--publish is item or message");
         }
 
-        if (Command == "run" && Target is "vaultrice" or "pusher" && (ProjectId.Length == 0 || ApiKey.Length == 0 || ApiSecret.Length == 0))
+        if (Command == "run" && Target is "vaultrice" or "native" or "pusher" && (ProjectId.Length == 0 || ApiKey.Length == 0 || ApiSecret.Length == 0))
         {
-            throw new UsageException("the vaultrice and pusher targets need --project, --key and --secret (pusher: the app id, key and secret)");
+            throw new UsageException("the vaultrice, native and pusher targets need --project, --key and --secret (pusher: the app id, key and secret)");
         }
 
         if (!AllowNonLoopback)

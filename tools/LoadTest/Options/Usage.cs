@@ -10,7 +10,7 @@ public static class Usage
           bench  OrleansVault against plain SignalR and plain Kestrel WebSockets, same machine, same run
 
         run options
-          --target vaultrice|pusher|plainws|signalr  (default vaultrice)
+          --target vaultrice|native|pusher|plainws|signalr  (default vaultrice; native = the SignalR hub via OrleansVault.Client)
           --url URL[,URL...]                      gateways (round-robin); loopback only unless --allow-non-loopback
           --project ID --key KEY --secret SECRET  vaultrice credentials (pusher: app id, key, secret)
           --class NAME                            class of the objects used (default loadtest)
@@ -23,7 +23,8 @@ public static class Usage
           --duration S --drain S       seconds of load, seconds to wait for stragglers (10, 5)
           --warmup S         seconds of load before measuring, not counted          default 0
           --payload BYTES    size of each published payload                       default 100
-          --publish item|message       vaultrice: persisted item writes or messages
+          --publish item|message       vaultrice, native: persisted item writes or messages
+          --hub-protocol json|messagepack  native: the hub protocol (default json)
           --connect-rate N   new connections per second (0: as fast as possible)
           --workers K        spread the clients over K processes (each holds ~19k sockets)
           --source-ips A,B   loopback source addresses for client sockets (~28k ports each)
@@ -33,7 +34,7 @@ public static class Usage
 
         bench options
           --size smoke|full            problem sizes (default full)
-          --scenarios a,b,...          broadcast,broadcast-max,objects,latency,hold,http,pusher,pusher-max,capacity
+          --scenarios a,b,...          broadcast,broadcast-max,objects,latency,hold,http,pusher,pusher-max,native,native-objects,capacity
                                        (default all but capacity and pusher-max)
           --gateway-dll PATH --baselines-dll PATH   default: the Release builds in this repository
           --out DIR                    where results.json, results.csv and summary.md go (artifacts/bench)

@@ -17,6 +17,7 @@ public static class LoadRun
     public static ILoadTarget CreateTarget(LoadOptions options, ClientNetwork network) => options.Target switch
     {
         "vaultrice" => new VaultriceTarget(options, network),
+        "native" => new NativeTarget(options, network),
         "plainws" => new PlainWebSocketTarget(options, network),
         "pusher" => new PusherTarget(options, network),
         "signalr" => new SignalRTarget(options, network),
@@ -122,7 +123,7 @@ public static class LoadRun
                 window = Math.Max(window, report.WindowSeconds);
             }
 
-            return ScenarioResult.From(options.Scenario, options.Target switch { "vaultrice" => "orleansvault", "pusher" => "orleansvault-pusher", var other => other }, Describe(options), metrics,
+            return ScenarioResult.From(options.Scenario, options.Target switch { "vaultrice" => "orleansvault", "pusher" => "orleansvault-pusher", "native" => "orleansvault-native", var other => other }, Describe(options), metrics,
                 setupTime, TimeSpan.FromSeconds(window), plan.Publishes ? plan.ExpectedDeliveries(metrics.Acked, options) : 0, idle, connected, end);
         }
         finally

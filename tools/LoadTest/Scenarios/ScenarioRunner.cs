@@ -221,6 +221,7 @@ public sealed class ScenarioRunner(LoadOptions options, ScenarioPlan plan, ILoad
         HttpRequestException => "HTTP connection",
         System.Net.WebSockets.WebSocketException => "WebSocket",
         TimeoutException or TaskCanceledException => "timeout",
+        OrleansVault.Client.VaultClientException vault => vault.Code,
         _ => error.GetType().Name,
     };
 }
