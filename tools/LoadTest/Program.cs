@@ -4,7 +4,21 @@ using OrleansVault.LoadTest.Reporting;
 using OrleansVault.LoadTest.Scenarios;
 
 // The OrleansVault load-test tool: `run` one scenario against one target, `bench` our gateway against the
-// plain baselines in one run, `worker` is a share of a multi-process run (started by `run` itself).
+// plain baselines in one run, `worker` is a share of a multi-process run (started by `run` itself), `probe` is one
+// native subscriber that reports what it receives (the cluster tests use it).
+if (args is ["probe", ..])
+{
+    try
+    {
+        return await OrleansVault.LoadTest.Probe.NativeProbe.RunAsync(args, CancellationToken.None);
+    }
+    catch (ArgumentException error)
+    {
+        Console.Error.WriteLine($"error: {error.Message}\n\n{OrleansVault.LoadTest.Probe.NativeProbe.Help}");
+        return 2;
+    }
+}
+
 LoadOptions options;
 try
 {

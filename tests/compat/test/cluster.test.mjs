@@ -7,6 +7,7 @@ import WebSocket from 'ws'
 import { cluster } from '../lib/cluster.mjs'
 import { randomSecret } from '../lib/gateway.mjs'
 import { client as pusherClient, collect, server as pusherServer, subscribed, unique, waitFor } from '../lib/pusher.mjs'
+import { assertExactlyOnceInOrder, startProbe } from '../lib/probe.mjs'
 
 const creds = { projectId: 'cluster-project', apiKey: 'cluster-key', apiSecret: randomSecret() }
 const pusherApp = { appId: 'cluster-app', key: 'cluster-pusher-key', secret: randomSecret() }
@@ -165,12 +166,41 @@ test('a Vaultrice connection whose gateway dies resumes through another gateway 
   second.ws.close()
 })
 
+test('native clients whose gateway dies resume by sequence through the proxy: no gap, no duplicate', { timeout: 120_000 }, async () => {
+  const [one] = c.gateways
+  const doomed = await c.startGateway()
+  const proxy = await c.startProxy([doomed, one])
+  const object = unique('native-resume')
+  const keys = (p) => p.events.filter((e) => e.kind === 'SetItem').map((e) => e.key)
+  // Tokens come from `one`, so only the hub connections go through the proxy: round-robin puts two on each gateway.
+  const probes = []
+  for (let i = 0; i < 4; i++) {
+    probes.push(await startProbe({ url: proxy.baseUrl, tokenUrl: one.baseUrl, creds, cls: 'notes', object, protocol: i % 2 ? 'messagepack' : 'json', onCleanup: after }))
+  }
+  for (let i = 0; i < 5; i++) assert.equal(await setItem(one, object, `k${i}`, i), 200)
+  await waitFor(() => probes.every((p) => keys(p).length === 5), 20_000, 'the first five events at every probe')
+
+  await doomed.stop('SIGKILL')
+  c.gateways.splice(c.gateways.indexOf(doomed), 1)
+  for (let i = 5; i < 25; i++) assert.equal(await setItem(one, object, `k${i}`, i), 200)
+  await waitFor(() => probes.every((p) => keys(p).length >= 25), 60_000, 'every write at every probe')
+  assert.ok(probes.filter((p) => p.reconnects > 0).length >= 2, 'the probes on the killed gateway reconnected')
+  for (const p of probes) {
+    assert.deepEqual(keys(p), Array.from({ length: 25 }, (_, i) => `k${i}`), 'every event once, in order')
+    assertExactlyOnceInOrder(assert, p.events)
+    p.stop()
+  }
+})
+
 test('a silo killed with SIGKILL under a steady write load loses no acknowledged write; the cluster keeps serving', { timeout: 180_000 }, async () => {
   const gateways = c.gateways
   const objects = Array.from({ length: 8 }, () => unique('load'))
   const acknowledged = []
   const failed = []
   let running = true
+  // A native subscriber of one of the objects: across the kill it must end up with every acknowledged write, from
+  // events (exactly once, in order) or, when the object lost unsealed history, from the refetch it was told to do.
+  const probe = await startProbe({ url: gateways[0].baseUrl, creds, cls: 'notes', object: objects[0], onCleanup: after })
   const writers = Array.from({ length: 4 }, (_, w) => (async () => {
     for (let i = 0; running; i++) {
       const object = objects[(w + i) % objects.length]
@@ -194,6 +224,11 @@ test('a silo killed with SIGKILL under a steady write load loses no acknowledged
   }
   // What was not acknowledged was reported to its caller as an error status (never a silent success).
   assert.ok(failed.every((f) => f.status !== 200))
+  const watched = acknowledged.filter((a) => a.object === objects[0]).map((a) => a.key)
+  const known = () => new Set([...probe.refetched, ...probe.events.filter((e) => e.kind === 'SetItem').map((e) => e.key)])
+  await waitFor(() => watched.every((k) => known().has(k)), 60_000, 'every acknowledged write of the watched object at the native subscriber')
+  assertExactlyOnceInOrder(assert, probe.events)
+  probe.stop()
 })
 
 test('the whole cluster restarts with every item still there', { timeout: 180_000 }, async () => {
