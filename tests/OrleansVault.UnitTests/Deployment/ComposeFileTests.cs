@@ -8,20 +8,7 @@ namespace OrleansVault.UnitTests.Deployment;
 /// </summary>
 public sealed class ComposeFileTests
 {
-    private static readonly string Root = FindRoot();
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "OrleansVault.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("repository root not found");
-    }
+    private static readonly string Root = RepositoryRoot.Path;
 
     private static YamlMappingNode Services()
     {
