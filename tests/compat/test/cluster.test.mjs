@@ -201,6 +201,22 @@ test('a silo killed with SIGKILL under a steady write load loses no acknowledged
   // A native subscriber of one of the objects: across the kill it must end up with every acknowledged write, from
   // events (exactly once, in order) or, when the object lost unsealed history, from the refetch it was told to do.
   const probe = await startProbe({ url: gateways[0].baseUrl, creds, cls: 'notes', object: objects[0], onCleanup: after })
+  // Presence that must survive the kill exactly: on each object one member per gateway (live sockets, so they must
+  // stay, once each), and one Pusher presence channel with a user on each gateway.
+  const members = []
+  for (const object of objects) {
+    for (const [g, gateway] of gateways.entries()) {
+      const socket = await openSocket(gateway, object)
+      socket.ws.send(JSON.stringify({ event: 'presence:join', payload: { name: `g${g}` } }))
+      members.push({ object, socket })
+    }
+  }
+  const presenceOf = async (object) => (await (await fetch(`${gateways[0].baseUrl}/project/${creds.projectId}/presence-list/notes/${object}`, { headers: { authorization: basic } })).json())
+  const expected = (object) => members.filter((m) => m.object === object).map((m) => m.socket.id).sort()
+  await waitFor(async () => (await Promise.all(objects.map(async (o) => JSON.stringify((await presenceOf(o)).map((p) => p.connectionId).sort()) === JSON.stringify(expected(o))))).every(Boolean), 20_000, 'every member joined')
+  const channelName = unique('presence-silo')
+  const pusherUsers = gateways.map((g, i) => pusherClient(appOn(g), { presence: { user_id: `user${i}` } }))
+  await Promise.all(pusherUsers.map((p) => subscribed(p, channelName)))
   const writers = Array.from({ length: 4 }, (_, w) => (async () => {
     for (let i = 0; running; i++) {
       const object = objects[(w + i) % objects.length]
@@ -229,6 +245,17 @@ test('a silo killed with SIGKILL under a steady write load loses no acknowledged
   await waitFor(() => watched.every((k) => known().has(k)), 60_000, 'every acknowledged write of the watched object at the native subscriber')
   assertExactlyOnceInOrder(assert, probe.events)
   probe.stop()
+
+  // Objects and channels that lived on the dead silo reactivated knowing nobody: each gateway's feed renewal gave
+  // them their live connections back. Every member is there once, none twice, none missing.
+  await waitFor(async () => (await Promise.all(objects.map(async (o) => JSON.stringify((await presenceOf(o)).map((p) => p.connectionId).sort()) === JSON.stringify(expected(o))))).every(Boolean),
+    30_000, 'exact shared-object presence after the silo kill')
+  await waitFor(async () => {
+    const users = await (await pusherServer(appOn(gateways[0])).get({ path: `/channels/${channelName}/users` })).json()
+    return JSON.stringify(users.users.map((u) => u.id).sort()) === JSON.stringify(['user0', 'user1'])
+  }, 30_000, 'exact Pusher presence after the silo kill')
+  for (const m of members) m.socket.ws.close()
+  for (const p of pusherUsers) p.disconnect()
 })
 
 test('the whole cluster restarts with every item still there', { timeout: 180_000 }, async () => {
