@@ -228,7 +228,16 @@ public sealed partial class SharedObject
     private async Task UseEncryptionAsync(string passphrase, CancellationToken cancellationToken)
     {
         var settings = await _client.InvokeAsync<EncryptionData>(NativeProtocol.Methods.GetEncryption, [_handle, null], cancellationToken);
-        _cipher = EndToEndValues.Create(passphrase, _target, _client.Options.ProjectId, settings);
+        _cipher = EndToEndValues.Create(passphrase, _target, settings);
+    }
+
+    /// <summary>Before reading values labelled with a key version this client has not seen (another client rotated), fetch the settings again.</summary>
+    private async Task LearnKeyVersionsAsync(IEnumerable<int?> keyVersions, CancellationToken cancellationToken)
+    {
+        if (_cipher is EndToEndValues values && keyVersions.Any(v => v is >= 0 && !values.Knows(v.Value)))
+        {
+            values.Update(await _client.InvokeAsync<EncryptionData>(NativeProtocol.Methods.GetEncryption, [_handle, null], cancellationToken));
+        }
     }
 
     private static DateTimeOffset Time(long milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
@@ -254,6 +263,9 @@ public sealed partial class SharedObject
     private VaultItem<T> ToItem<T>(ItemData item) =>
         new(JsonSerializer.Deserialize<T>(_cipher.Open(item.ValueJson, item.KeyVersion), _json)!, Time(item.CreatedAt), Time(item.UpdatedAt), Time(item.ExpiresAt));
 
-    private Dictionary<string, VaultItem<T>> ToItems<T>(Dictionary<string, ItemData> items) =>
-        items.ToDictionary(p => p.Key, p => ToItem<T>(p.Value), StringComparer.Ordinal);
+    private async Task<Dictionary<string, VaultItem<T>>> ToItemsAsync<T>(Dictionary<string, ItemData> items, CancellationToken cancellationToken)
+    {
+        await LearnKeyVersionsAsync(items.Values.Select(i => i.KeyVersion), cancellationToken);
+        return items.ToDictionary(p => p.Key, p => ToItem<T>(p.Value), StringComparer.Ordinal);
+    }
 }

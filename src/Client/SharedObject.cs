@@ -120,7 +120,13 @@ public sealed partial class SharedObject : IAsyncDisposable
     public async Task<VaultItem<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
         var item = await Invoke<ItemData?>(NativeProtocol.Methods.Get, [_handle, key], cancellationToken);
-        return item is null ? null : ToItem<T>(item);
+        if (item is null)
+        {
+            return null;
+        }
+
+        await LearnKeyVersionsAsync([item.KeyVersion], cancellationToken);
+        return ToItem<T>(item);
     }
 
     /// <summary>Reads one item's value; default when it does not exist.</summary>
@@ -129,11 +135,25 @@ public sealed partial class SharedObject : IAsyncDisposable
 
     /// <summary>Reads several items; missing ones are absent from the result.</summary>
     public async Task<IReadOnlyDictionary<string, VaultItem<T>>> GetManyAsync<T>(IEnumerable<string> keys, CancellationToken cancellationToken = default) =>
-        ToItems<T>(await Invoke<Dictionary<string, ItemData>>(NativeProtocol.Methods.GetMany, [_handle, keys.ToArray()], cancellationToken));
+        await ToItemsAsync<T>(await Invoke<Dictionary<string, ItemData>>(NativeProtocol.Methods.GetMany, [_handle, keys.ToArray()], cancellationToken), cancellationToken);
 
     /// <summary>Reads every live item, or those whose names start with <paramref name="prefix"/>.</summary>
     public async Task<IReadOnlyDictionary<string, VaultItem<T>>> GetAllAsync<T>(string? prefix = null, CancellationToken cancellationToken = default) =>
-        ToItems<T>(await Invoke<Dictionary<string, ItemData>>(NativeProtocol.Methods.GetAll, [_handle, prefix], cancellationToken));
+        await ToItemsAsync<T>(await Invoke<Dictionary<string, ItemData>>(NativeProtocol.Methods.GetAll, [_handle, prefix], cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Starts a new end-to-end encryption key version for the object (its new salt); later writes use it, older values
+    /// stay readable. Only for objects opened with a passphrase.
+    /// </summary>
+    public async Task RotateEncryptionAsync(CancellationToken cancellationToken = default)
+    {
+        if (_cipher is not EndToEndValues values)
+        {
+            throw new InvalidOperationException("Open the object with a passphrase to rotate its encryption key.");
+        }
+
+        values.Update(await Invoke<EncryptionData>(NativeProtocol.Methods.RotateEncryption, [_handle, null], cancellationToken));
+    }
 
     /// <summary>The names of the live items, or those starting with <paramref name="prefix"/>.</summary>
     public async Task<IReadOnlyList<string>> GetKeysAsync(string? prefix = null, CancellationToken cancellationToken = default) =>
@@ -204,6 +224,7 @@ public sealed partial class SharedObject : IAsyncDisposable
     public async Task<IReadOnlyList<VaultMember>> GetMembersAsync(CancellationToken cancellationToken = default)
     {
         var members = await Invoke<MemberData[]>(NativeProtocol.Methods.GetMembers, [_handle], cancellationToken);
+        await LearnKeyVersionsAsync(members.Select(m => m.KeyVersion), cancellationToken);
         return [.. members.Select(m => new VaultMember(m.ConnectionId, Time(m.JoinedAt), _cipher.Open(m.DataJson, m.KeyVersion), m.VerifiedUserId))];
     }
 
