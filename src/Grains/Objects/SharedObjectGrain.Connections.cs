@@ -16,9 +16,9 @@ public sealed partial class SharedObjectGrain
 
     public Task<AttachResult> Attach(string connectionId, string owner, IObjectFeedObserver? feed = null)
     {
-        _connections[connectionId] = new ConnectionRecord { Attached = true, Owner = owner, Feed = feed, AttachedAtSequence = State.Sequence };
+        _connections[connectionId] = new ConnectionRecord { Attached = true, Owner = owner, Feed = feed, AttachedAtSequence = _published };
         EnsureHousekeeping();
-        return Task.FromResult(new AttachResult(State.Epoch, State.Sequence));
+        return Task.FromResult(new AttachResult(State.Epoch, _published));
     }
 
     public async Task Join(string connectionId, string dataJson, int? keyVersion, string? verifiedUserId = null)
@@ -125,9 +125,9 @@ public sealed partial class SharedObjectGrain
         }
 
         await ExpireFeedsAsync(now);
-        if (PurgeExpired())
+        if (PurgeExpired() && !_diverged)
         {
-            await WriteAsync(cancellationToken);
+            await PersistAsync();
         }
 
         if (_connections.Count == 0 && _feeds.Count == 0)

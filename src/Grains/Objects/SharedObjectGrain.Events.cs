@@ -21,9 +21,20 @@ public sealed partial class SharedObjectGrain
     private bool _registered;
     private bool _diverged;
 
+    // Group commit inside the object (the grain is reentrant): a change is applied and numbered at once, then waits for
+    // the next storage write that starts after it; one write covers every change waiting for it, and only then are its
+    // events pushed and the callers answered. _published is the last event pushed, so never ahead of storage. This relies
+    // on the storage capturing the state when WriteStateAsync is called (ours serialize before their first await).
+    private readonly List<ObjectEvent> _unpublished = [];
+    private TaskCompletionSource? _nextWrite;
+    private TaskCompletionSource? _currentWrite;
+    private bool _writing;
+    private bool _dirty;
+    private long _published;
+
     public Task<IReadOnlyList<ObjectEvent>?> GetEventsAfter(long sequence)
     {
-        return Task.FromResult(EventsAfter(sequence, State.Sequence));
+        return Task.FromResult(EventsAfter(sequence, _published));
     }
 
     public async Task SendMessage(MessageCommand command)
@@ -42,9 +53,11 @@ public sealed partial class SharedObjectGrain
     /// <summary>The events after <paramref name="after"/> up to <paramref name="upTo"/>, or null when history no longer covers them.</summary>
     private IReadOnlyList<ObjectEvent>? EventsAfter(long after, long upTo)
     {
+        // Events still waiting for their storage write are not handed out: nobody sees a change before it is durable.
+        upTo = Math.Min(upTo, _published);
         var history = _history;
         var oldest = history.Count == 0 ? State.Sequence + 1 : history[0].Sequence;
-        if (after + 1 < oldest || after > State.Sequence)
+        if (after + 1 < oldest || after > _published)
         {
             return null;
         }
@@ -52,26 +65,97 @@ public sealed partial class SharedObjectGrain
         return [.. history.Where(e => e.Sequence > after && e.Sequence <= upTo)];
     }
 
-    /// <summary>Numbers the events, persists the state with them, then publishes them. A failed write reloads the state.</summary>
-    private async Task CommitAsync(IReadOnlyList<ObjectEvent> events)
+    /// <summary>Numbers the events and completes once a storage write holding them finished and they were pushed.</summary>
+    private Task CommitAsync(IReadOnlyList<ObjectEvent> events)
     {
-        var numbered = Number(events);
         PurgeExpired();
-        await WriteAsync();
-        Push(numbered);
+        _unpublished.AddRange(Number(events));
+        return PersistAsync();
     }
 
     /// <summary>Numbers and publishes events that change no stored data (messages, presence).</summary>
-    private async Task PublishAsync(IReadOnlyList<ObjectEvent> events)
+    private Task PublishAsync(IReadOnlyList<ObjectEvent> events)
     {
-        if (_sealedInStorage)
+        if (!_writing && _unpublished.Count == 0 && !_sealedInStorage)
         {
-            // Storage says "sealed, sequence complete"; unseal it before numbering anything it does not hold.
-            await WriteAsync();
+            // Nothing waits for storage: push at once.
+            var numbered = Number(events);
+            Push(numbered);
+            return Task.CompletedTask;
         }
 
-        Push(Number(events));
+        // Behind changes still being written (or a sealed storage row to unseal first): pushed in order after them.
+        _unpublished.AddRange(Number(events));
+        return WaitForWriteAsync();
     }
+
+    /// <summary>Completes once a storage write that started after the current in-memory change finished.</summary>
+    private Task PersistAsync()
+    {
+        _dirty = true;
+        return WaitForWriteAsync();
+    }
+
+    private Task WaitForWriteAsync()
+    {
+        if (_diverged)
+        {
+            throw new VaultException(VaultErrorKind.Unavailable, ErrorCodes.Unavailable, "The object is reloading after a storage failure; retry.");
+        }
+
+        _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiting = _nextWrite.Task;
+        if (!_writing)
+        {
+            _writing = true;
+            _ = WriteLoopAsync();
+        }
+
+        return waiting;
+    }
+
+    /// <summary>Writes while changes wait: each round stores everything applied so far, then pushes its events in order.</summary>
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            while (_nextWrite is { } round)
+            {
+                _nextWrite = null;
+                _currentWrite = round;
+                ObjectEvent[] events = [.. _unpublished];
+                _unpublished.Clear();
+                try
+                {
+                    if (_dirty || _sealedInStorage)
+                    {
+                        _dirty = false;
+                        await WriteAsync();
+                    }
+                }
+                catch (Exception error)
+                {
+                    // Memory is ahead of storage now (WriteAsync dropped the activation): nothing of it is published.
+                    _unpublished.Clear();
+                    round.TrySetException(error);
+                    _nextWrite?.TrySetException(error);
+                    _nextWrite = null;
+                    return;
+                }
+
+                Push(events);
+                round.TrySetResult();
+            }
+        }
+        finally
+        {
+            _currentWrite = null;
+            _writing = false;
+        }
+    }
+
+    /// <summary>Waits until everything applied so far is stored, so a read never returns a change that could still be lost.</summary>
+    private Task DurableAsync() => (_nextWrite ?? _currentWrite)?.Task ?? Task.CompletedTask;
 
     private ObjectEvent[] Number(IReadOnlyList<ObjectEvent> events)
     {
@@ -138,7 +222,12 @@ public sealed partial class SharedObjectGrain
     /// <summary>Pushes the batch to every gateway feed, one-way: a feed that misses it repairs the gap from history.</summary>
     private void Push(ObjectEvent[] events)
     {
-        if (_feeds.Count == 0)
+        if (events.Length > 0)
+        {
+            _published = events[^1].Sequence;
+        }
+
+        if (_feeds.Count == 0 || events.Length == 0)
         {
             return;
         }
@@ -157,7 +246,7 @@ public sealed partial class SharedObjectGrain
         lease.ExpiresAt = Now + (long)_options.FeedLease.TotalMilliseconds;
         lease.DeliveredUpTo = Math.Max(lease.DeliveredUpTo, deliveredUpTo);
         EnsureHousekeeping();
-        return Task.FromResult(new FeedPosition(State.Epoch, State.Sequence, known, _epochStart));
+        return Task.FromResult(new FeedPosition(State.Epoch, _published, known, _epochStart));
     }
 
     public Task Unsubscribe(IObjectFeedObserver feed)
@@ -179,7 +268,7 @@ public sealed partial class SharedObjectGrain
                 continue;
             }
 
-            _connections[connection.ConnectionId] = new ConnectionRecord { Attached = true, Owner = connection.Owner, Feed = feed, AttachedAtSequence = State.Sequence };
+            _connections[connection.ConnectionId] = new ConnectionRecord { Attached = true, Owner = connection.Owner, Feed = feed, AttachedAtSequence = _published };
             if (connection.PresenceJson is { } data && !_presence.ContainsKey(connection.ConnectionId))
             {
                 var entry = new PresenceEntry(connection.ConnectionId, Now, data, connection.PresenceKeyVersion, connection.VerifiedUserId);

@@ -12,7 +12,10 @@ namespace OrleansVault.Grains.Objects;
 /// <summary>
 /// A shared object: items with TTLs, atomic operations, presence and a bounded event history.
 /// Every change is persisted before it is acknowledged, then pushed to the feeds of the gateways that relay the object.
+/// Reentrant, for group commit: calls run one at a time between awaits, and every change is applied synchronously, so
+/// they interleave only while waiting for storage (see <c>WriteLoopAsync</c>).
 /// </summary>
+[Orleans.Concurrency.Reentrant]
 public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
 {
     private readonly IPersistentState<SharedObjectState> _state;
@@ -62,13 +65,27 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
 
         PurgeExpired();
         _historyBytes = _history.Sum(SizeOf);
+        _published = State.Sequence;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // Nothing to seal: the write failed, the object never stored anything, or storage is sealed already
         // (nothing was written or numbered since, so a read-only visit costs no write).
-        if (_diverged || _sealedInStorage || (!_state.RecordExists && State.Sequence == 0))
+        if (_writing)
+        {
+            // Calls awaiting a write keep the activation busy, so this is defensive: let the last round finish first.
+            try
+            {
+                await DurableAsync().WaitAsync(cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // It failed (the activation diverged) or deactivation is cut short: nothing is sealed below then.
+            }
+        }
+
+        if (_diverged || _sealedInStorage || (!_state.RecordExists && State.Sequence == 0) || _writing)
         {
             return;
         }
@@ -86,13 +103,15 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         }
     }
 
-    public Task<ItemView?> GetItem(string key)
+    public async Task<ItemView?> GetItem(string key)
     {
-        return Task.FromResult(LiveItem(key, Now));
+        await DurableAsync();
+        return LiveItem(key, Now);
     }
 
-    public Task<IReadOnlyDictionary<string, ItemView>> GetItems(IReadOnlyList<string> keys)
+    public async Task<IReadOnlyDictionary<string, ItemView>> GetItems(IReadOnlyList<string> keys)
     {
+        await DurableAsync();
         var now = Now;
         var result = new Dictionary<string, ItemView>(StringComparer.Ordinal);
         foreach (var key in keys)
@@ -103,25 +122,25 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
             }
         }
 
-        return Task.FromResult<IReadOnlyDictionary<string, ItemView>>(result);
+        return result;
     }
 
-    public Task<IReadOnlyDictionary<string, ItemView>> GetAll(string? prefix)
+    public async Task<IReadOnlyDictionary<string, ItemView>> GetAll(string? prefix)
     {
+        await DurableAsync();
         var now = Now;
-        IReadOnlyDictionary<string, ItemView> result = State.Items
+        return State.Items
             .Where(p => p.Value.ExpiresAt > now && (prefix is null || p.Key.StartsWith(prefix, StringComparison.Ordinal)))
             .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        return Task.FromResult(result);
     }
 
-    public Task<IReadOnlyList<string>> GetKeys(string? prefix)
+    public async Task<IReadOnlyList<string>> GetKeys(string? prefix)
     {
+        await DurableAsync();
         var now = Now;
-        IReadOnlyList<string> result = [.. State.Items
+        return [.. State.Items
             .Where(p => p.Value.ExpiresAt > now && (prefix is null || p.Key.StartsWith(prefix, StringComparison.Ordinal)))
             .Select(p => p.Key)];
-        return Task.FromResult(result);
     }
 
     public async Task<ItemView?> SetItem(SetItemCommand command)
@@ -228,7 +247,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         }
         else if (hadItems)
         {
-            await WriteAsync();
+            await PersistAsync();
         }
     }
 
@@ -237,7 +256,12 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         if (State.Encryption.Count == 0)
         {
             State.Encryption.Add(NewEncryptionSettings(0, saltLength));
-            await WriteAsync();
+            await PersistAsync();
+        }
+        else
+        {
+            // Another call may have just created them: hand them out only once they are stored.
+            await DurableAsync();
         }
 
         return EncryptionInfo();
@@ -247,7 +271,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
     {
         var next = State.Encryption.Count == 0 ? 0 : State.Encryption[^1].KeyVersion + 1;
         State.Encryption.Add(NewEncryptionSettings(next, saltLength));
-        await WriteAsync();
+        await PersistAsync();
         return EncryptionInfo();
     }
 

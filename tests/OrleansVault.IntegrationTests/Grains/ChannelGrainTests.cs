@@ -61,9 +61,9 @@ public sealed class ChannelGrainTests(GrainClusterFixture fixture)
 
         // The "dead" gateway was only slow: it restores its sockets, and everyone hears the member is back.
         await channel.Restore(dead, [new ChannelSubscription("1.1", new ChannelMember("ghost", null))]);
-        await Wait.UntilAsync(() => Task.FromResult(liveFeed.Events.Any(e => e.Kind == ChannelEventKind.MemberAdded && e.UserId == "ghost")), "member_added after the restore");
         Assert.Equal(["alive", "ghost"], (await channel.GetUserIds()).Order());
         Assert.True(await channel.RenewFeed(dead));
+        await Wait.UntilAsync(() => Task.FromResult(liveFeed.Events.Any(e => e.Kind == ChannelEventKind.MemberAdded && e.UserId == "ghost")), "member_added after the restore");
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage("inner");
-            silo.Services.AddKeyedSingleton<IGrainStorage>(SharedObjectOptions.StorageName, (sp, _) => new FlakyStorage(sp.GetRequiredKeyedService<IGrainStorage>("inner")));
+            silo.Services.AddKeyedSingleton<IGrainStorage>(SharedObjectOptions.StorageName, (sp, _) => new FlakyStorage(sp.GetRequiredKeyedService<IGrainStorage>("inner"), sp.GetRequiredService<Orleans.Serialization.Serializer>()));
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<IChannelWebhooks>(RecordedWebhooks.Instance);
             silo.Services.Configure<ChannelOptions>(o =>
@@ -55,7 +55,7 @@ public sealed class GrainClusterCollection : ICollectionFixture<GrainClusterFixt
 }
 
 /// <summary>Grain storage that fails writes for grains whose key is listed, to test what a failed write leaves behind.</summary>
-public sealed class FlakyStorage(IGrainStorage inner) : IGrainStorage
+public sealed class FlakyStorage(IGrainStorage inner, Orleans.Serialization.Serializer serializer) : IGrainStorage
 {
     public static System.Collections.Concurrent.ConcurrentDictionary<string, bool> FailingKeys { get; } = new();
 
@@ -63,7 +63,10 @@ public sealed class FlakyStorage(IGrainStorage inner) : IGrainStorage
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    /// <summary>Writes of these grains wait until their gate opens (to hold a write in flight while more calls arrive).</summary>
+    public static System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> Gates { get; } = new();
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var key = grainId.Key.ToString()!;
         if (FailingKeys.ContainsKey(key))
@@ -72,7 +75,23 @@ public sealed class FlakyStorage(IGrainStorage inner) : IGrainStorage
         }
 
         Writes.AddOrUpdate(key, 1, (_, n) => n + 1);
-        return inner.WriteStateAsync(stateName, grainId, grainState);
+
+        // Like the real storages (which serialize before their first await), the state is captured when the write
+        // starts: the grain keeps changing it while the write is in flight. The gate only delays the completion.
+        var captured = new GrainState<T>(serializer.Deserialize<T>(serializer.SerializeToArray(grainState.State))) { ETag = grainState.ETag, RecordExists = grainState.RecordExists };
+        var write = inner.WriteStateAsync(stateName, grainId, captured);
+        if (Gates.TryGetValue(key, out var gate))
+        {
+            await gate.Task;
+        }
+
+        await write;
+        grainState.ETag = captured.ETag;
+        grainState.RecordExists = captured.RecordExists;
+        if (FailingKeys.ContainsKey(key + "#after"))
+        {
+            throw new IOException("injected write failure after the write started");
+        }
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
