@@ -5,6 +5,7 @@ using OrleansVault.Gateway.Admin;
 using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Bootstrap;
+using OrleansVault.Gateway.Demo;
 using OrleansVault.Gateway.Limits;
 using OrleansVault.Gateway.Options;
 using OrleansVault.Gateway.Pusher;
@@ -81,6 +82,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<VaultriceSocketEndpoint>();
         services.AddSingleton<GatewayReadiness>();
         services.AddVaultPusher(configuration);
+        builder.AddVaultDemo();
 
         // Embedded mode: the gateway co-hosts a silo. Cluster mode (Vault:Cluster:Enabled): it is an Orleans client of
         // standalone silos. The bootstrapper is added after either, so it starts once the cluster answers.
@@ -149,6 +151,7 @@ public static class GatewayHostingExtensions
         app.MapAdminApi();
         VaultriceSocketEndpoint.Map(app);
         app.MapPusherProtocol();
+        app.MapVaultDemo();
         return app;
     }
 }
