@@ -73,7 +73,7 @@ public static class DemoHostingExtensions
         if (!File.Exists(files.SdkBundle))
         {
             throw new VaultException(VaultErrorKind.NotFound, ErrorCodes.DemoSdkMissing,
-                "The demo's SDK bundle is missing: build the gateway with npm installed, or run `npm ci` in src/Gateway/Demo.");
+                "The SDK bundle of the demo is missing: build the gateway with npm installed, or run npm ci in src/Gateway/Demo.");
         }
 
         AddPageHeaders(context);

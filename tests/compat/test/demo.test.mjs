@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { waitForLog } from '../lib/gateway.mjs'
 import { ownGateway } from '../lib/own-gateway.mjs'
 import { basic, http, jwtPayload } from '../lib/http.mjs'
 import { uid } from '../lib/sdk.mjs'
@@ -266,9 +267,9 @@ scenario('the token endpoint serves only the gateway\'s own origin, and only whe
   const csp = (await fetch(`${baseUrl}/demo/`)).headers.get('content-security-policy')
   assert.match(csp, /script-src 'self'/)
 
-  const log = readFileSync(on.gateway.logFile, 'utf8')
-  assert.ok(log.includes(`open ${baseUrl}/demo/`), 'the start-up log prints the demo URL')
-  assert.ok(!/eyJhbGciOiJ/.test(log), 'no token in the log')
+  // Printed once the host has started, which may be just after /health/ready first answered 200.
+  await waitForLog(on.gateway.logFile, `open ${baseUrl}/demo/`, WAIT_MS)
+  assert.ok(!/eyJhbGciOiJ/.test(readFileSync(on.gateway.logFile, 'utf8')), 'no token in the log')
 
   const disabled = await offStarted
   assert.equal((await post(disabled.baseUrl, disabled.baseUrl)).status, 404, 'no token endpoint when the demo is off')
