@@ -38,7 +38,7 @@ public sealed class ProjectBootstrapper(
             : await DeclareDevelopmentAsync(material.Pepper, cancellationToken);
 
         await WarmUpAsync(projectId, keyId);
-        readiness.MarkReady();
+        readiness.MarkReady(new BootstrapKey(projectId, keyId));
         GatewayLog.Ready(logger, watch.ElapsedMilliseconds);
     }
 
@@ -145,12 +145,18 @@ public sealed class ProjectBootstrapper(
     }
 }
 
+/// <summary>The project and API key the bootstrapper declared (configured or generated); never the secret.</summary>
+public sealed record BootstrapKey(string ProjectId, string KeyId);
+
 /// <summary>Whether start-up (bootstrap and warm-up) is done; <c>/health/ready</c> reports it.</summary>
 public sealed class GatewayReadiness
 {
-    private volatile bool _ready;
+    private volatile BootstrapKey? _bootstrapKey;
 
-    public bool IsReady => _ready;
+    public bool IsReady => _bootstrapKey is not null;
 
-    public void MarkReady() => _ready = true;
+    /// <summary>The bootstrap project's key once start-up is done (the demo mints its tokens for it), else null.</summary>
+    public BootstrapKey? Bootstrap => _bootstrapKey;
+
+    public void MarkReady(BootstrapKey bootstrapKey) => _bootstrapKey = bootstrapKey;
 }

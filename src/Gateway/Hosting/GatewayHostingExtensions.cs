@@ -5,6 +5,7 @@ using OrleansVault.Gateway.Admin;
 using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Bootstrap;
+using OrleansVault.Gateway.Demo;
 using OrleansVault.Gateway.Limits;
 using OrleansVault.Gateway.Native;
 using OrleansVault.Gateway.Options;
@@ -83,6 +84,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton<GatewayReadiness>();
         services.AddVaultPusher(configuration);
         services.AddVaultNativeHub(configuration);
+        builder.AddVaultDemo();
 
         // Embedded mode: the gateway co-hosts a silo. Cluster mode (Vault:Cluster:Enabled): it is an Orleans client of
         // standalone silos. The bootstrapper is added after either, so it starts once the cluster answers.
@@ -156,6 +158,7 @@ public static class GatewayHostingExtensions
         VaultriceSocketEndpoint.Map(app);
         app.MapPusherProtocol();
         app.MapVaultNativeHub();
+        app.MapVaultDemo();
         return app;
     }
 }

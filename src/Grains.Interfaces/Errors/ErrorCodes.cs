@@ -25,6 +25,7 @@ public static class ErrorCodes
     public const string KeyNotFound = "notFoundError.key.missing";
     public const string AdminDisabled = "notFoundError.admin.disabled";
     public const string AdminUnauthorized = "authenticationError.admin.invalid";
+    public const string DemoSdkMissing = "notFoundError.demoSdk.missing";
     public const string ObjectTooLarge = "limitError.object.tooLarge";
     public const string ObjectLimit = "limitError.objects.tooMany";
     public const string FrameTooLarge = "limitError.frame.tooLarge";
