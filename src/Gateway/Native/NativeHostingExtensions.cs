@@ -13,6 +13,7 @@ public static class NativeHostingExtensions
         services.AddOptions<NativeOptions>().Bind(configuration.GetSection(NativeOptions.Section))
             .Validate(o => o.MaxQueuedEvents > 0 && o.MaxObjectsPerConnection > 0, "Vault:Hub:MaxQueuedEvents and MaxObjectsPerConnection must be positive.")
             .Validate(o => o.CallsPerSecond >= 0 && o.CallBurst >= 1, "Vault:Hub:CallsPerSecond must be 0 (unlimited) or more, CallBurst at least 1.")
+            .Validate(o => o.MaxParallelCallsPerConnection is >= 1 and <= 1024, "Vault:Hub:MaxParallelCallsPerConnection must be between 1 and 1024.")
             .Validate(o => o.KeepAliveInterval > TimeSpan.Zero && o.ClientTimeout > o.KeepAliveInterval && o.CloseTimeout > TimeSpan.Zero, "Vault:Hub:KeepAliveInterval must be positive and ClientTimeout longer than it; CloseTimeout positive.")
             .ValidateOnStart();
         services.AddSingleton<NativeLifetimeManager>();
@@ -46,6 +47,7 @@ public static class NativeHostingExtensions
             options.KeepAliveInterval = native.Value.KeepAliveInterval;
             options.ClientTimeoutInterval = native.Value.ClientTimeout;
             options.EnableDetailedErrors = native.Value.DetailedErrors;
+            options.MaximumParallelInvocationsPerClient = native.Value.MaxParallelCallsPerConnection;
         }
     }
 }

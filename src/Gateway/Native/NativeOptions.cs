@@ -17,6 +17,12 @@ public sealed class NativeOptions
     /// <summary>Calls a connection may save up for a burst.</summary>
     public double CallBurst { get; set; } = 2_000;
 
+    /// <summary>
+    /// Calls of one connection the hub runs at the same time (SignalR runs them one by one otherwise, so a backend writing
+    /// through one connection would wait for each storage commit in turn). Await a call before the next when order matters.
+    /// </summary>
+    public int MaxParallelCallsPerConnection { get; set; } = 32;
+
     /// <summary>Objects one connection may hold open at once.</summary>
     public int MaxObjectsPerConnection { get; set; } = 1_000;
 
