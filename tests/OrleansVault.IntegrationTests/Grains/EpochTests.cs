@@ -118,27 +118,12 @@ public sealed class EpochTests(GrainClusterFixture fixture)
         }
     }
 
-    private sealed class Recorder : IObjectFeedObserver
-    {
-        public System.Collections.Concurrent.ConcurrentQueue<ObjectEvent> Events { get; } = new();
-
-        public Task OnEvents(ObjectEventBatch batch)
-        {
-            foreach (var e in batch.Events)
-            {
-                Events.Enqueue(e);
-            }
-
-            return Task.CompletedTask;
-        }
-    }
-
     [Fact]
     public async Task Writes_that_arrive_while_one_is_being_stored_share_the_next_storage_write_and_are_numbered_in_order()
     {
         var key = new ObjectAddress("proj", "cls", "group-" + Guid.NewGuid().ToString("N")).GrainKey;
         var grain = fixture.Client.GetGrain<ISharedObjectGrain>(key);
-        var recorder = new Recorder();
+        var recorder = new RecordingObjectFeed();
         var feed = fixture.Client.CreateObjectReference<IObjectFeedObserver>(recorder);
         await grain.Subscribe(feed);
         await grain.SetItem(Set("warm", "0"));
@@ -181,7 +166,7 @@ public sealed class EpochTests(GrainClusterFixture fixture)
     {
         var key = new ObjectAddress("proj", "cls", "group-fail-" + Guid.NewGuid().ToString("N")).GrainKey;
         var grain = fixture.Client.GetGrain<ISharedObjectGrain>(key);
-        var recorder = new Recorder();
+        var recorder = new RecordingObjectFeed();
         var feed = fixture.Client.CreateObjectReference<IObjectFeedObserver>(recorder);
         await grain.Subscribe(feed);
         await grain.SetItem(Set("a", "1"));

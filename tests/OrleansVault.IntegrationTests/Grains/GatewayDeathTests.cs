@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using OrleansVault.Objects;
 
 namespace OrleansVault.IntegrationTests.Grains;
@@ -7,26 +6,11 @@ namespace OrleansVault.IntegrationTests.Grains;
 [Collection(GrainClusterCollection.Name)]
 public sealed class GatewayDeathTests(GrainClusterFixture fixture)
 {
-    private sealed class Feed : IObjectFeedObserver
-    {
-        public ConcurrentQueue<ObjectEvent> Events { get; } = new();
-
-        public Task OnEvents(ObjectEventBatch batch)
-        {
-            foreach (var e in batch.Events)
-            {
-                Events.Enqueue(e);
-            }
-
-            return Task.CompletedTask;
-        }
-    }
-
     [Fact]
     public async Task Connections_of_a_gateway_that_stops_renewing_leave_presence_and_can_resume_elsewhere()
     {
         var grain = fixture.Client.GetGrain<ISharedObjectGrain>($"p/c/{Guid.NewGuid():N}");
-        var (deadFeed, liveFeed) = (new Feed(), new Feed());
+        var (deadFeed, liveFeed) = (new RecordingObjectFeed(), new RecordingObjectFeed());
         var dead = fixture.Client.CreateObjectReference<IObjectFeedObserver>(deadFeed);
         var live = fixture.Client.CreateObjectReference<IObjectFeedObserver>(liveFeed);
         await grain.Subscribe(dead);
@@ -60,8 +44,8 @@ public sealed class GatewayDeathTests(GrainClusterFixture fixture)
     public async Task A_connection_taken_over_through_another_gateway_is_not_ended_by_the_first_gateways_late_cleanup()
     {
         var grain = fixture.Client.GetGrain<ISharedObjectGrain>($"p/c/{Guid.NewGuid():N}");
-        var first = fixture.Client.CreateObjectReference<IObjectFeedObserver>(new Feed());
-        var second = fixture.Client.CreateObjectReference<IObjectFeedObserver>(new Feed());
+        var first = fixture.Client.CreateObjectReference<IObjectFeedObserver>(new RecordingObjectFeed());
+        var second = fixture.Client.CreateObjectReference<IObjectFeedObserver>(new RecordingObjectFeed());
         await grain.Subscribe(first);
         await grain.Subscribe(second);
         await grain.Attach("conn", "key-1", first);
@@ -86,7 +70,7 @@ public sealed class GatewayDeathTests(GrainClusterFixture fixture)
     public async Task A_gateway_whose_lease_lapsed_restores_its_connections_and_their_presence_is_announced_again()
     {
         var grain = fixture.Client.GetGrain<ISharedObjectGrain>($"p/c/{Guid.NewGuid():N}");
-        var (slowFeed, liveFeed) = (new Feed(), new Feed());
+        var (slowFeed, liveFeed) = (new RecordingObjectFeed(), new RecordingObjectFeed());
         var slow = fixture.Client.CreateObjectReference<IObjectFeedObserver>(slowFeed);
         var live = fixture.Client.CreateObjectReference<IObjectFeedObserver>(liveFeed);
         await grain.Subscribe(slow);
@@ -118,7 +102,7 @@ public sealed class GatewayDeathTests(GrainClusterFixture fixture)
     {
         // A fresh activation (as after its silo died) that never knew this feed.
         var grain = fixture.Client.GetGrain<ISharedObjectGrain>($"p/c/{Guid.NewGuid():N}");
-        var (gatewayFeed, otherFeed) = (new Feed(), new Feed());
+        var (gatewayFeed, otherFeed) = (new RecordingObjectFeed(), new RecordingObjectFeed());
         var gateway = fixture.Client.CreateObjectReference<IObjectFeedObserver>(gatewayFeed);
         var other = fixture.Client.CreateObjectReference<IObjectFeedObserver>(otherFeed);
         await grain.Subscribe(other);

@@ -25,6 +25,19 @@ public sealed class CrossSdkEncryptionTests
         return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
     }
 
+    /// <summary>Runs the SDK side on object <paramref name="id"/> with the passphrase: reads <paramref name="read"/>, then writes <paramref name="write"/>.</summary>
+    private static Task<JsonElement> RunSdkAsync(KestrelGateway gateway, string id, string[] read, Dictionary<string, object>? write = null) => RunSdkAsync(new
+    {
+        baseUrl = gateway.BaseUrl.ToString().TrimEnd('/'),
+        projectId = GatewayFactory.ProjectId,
+        apiKey = GatewayFactory.ApiKey,
+        apiSecret = GatewayFactory.Secret,
+        id,
+        passphrase = Passphrase,
+        read,
+        write = write ?? [],
+    });
+
     /// <summary>Runs the SDK side; the SDK must be installed (scripts/test.sh runs npm ci in tests/compat first).</summary>
     private static async Task<JsonElement> RunSdkAsync(object request)
     {
@@ -54,17 +67,7 @@ public sealed class CrossSdkEncryptionTests
         Assert.True(shared.IsEncrypted);
         await shared.SetAsync("fromDotnet", new Secret("tiger-plain-1234", [4, 2]));
 
-        var answer = await RunSdkAsync(new
-        {
-            baseUrl = gateway.BaseUrl.ToString().TrimEnd('/'),
-            projectId = GatewayFactory.ProjectId,
-            apiKey = GatewayFactory.ApiKey,
-            apiSecret = GatewayFactory.Secret,
-            id,
-            passphrase = Passphrase,
-            read = new[] { "fromDotnet" },
-            write = new Dictionary<string, object> { ["fromJs"] = new { pin = "lion-plain-5678", codes = new[] { 7 } } },
-        });
+        var answer = await RunSdkAsync(gateway, id, ["fromDotnet"], new Dictionary<string, object> { ["fromJs"] = new { pin = "lion-plain-5678", codes = new[] { 7 } } });
         var readByJs = answer.GetProperty("read").GetProperty("fromDotnet");
         Assert.Equal("tiger-plain-1234", readByJs.GetProperty("pin").GetString());
         Assert.Equal([4, 2], readByJs.GetProperty("codes").EnumerateArray().Select(e => e.GetInt32()));
@@ -86,16 +89,7 @@ public sealed class CrossSdkEncryptionTests
         // A rotation from .NET: the SDK reads both the old and the new value.
         await shared.RotateEncryptionAsync();
         await shared.SetAsync("afterRotation", "rotated-plain");
-        var afterRotation = await RunSdkAsync(new
-        {
-            baseUrl = gateway.BaseUrl.ToString().TrimEnd('/'),
-            projectId = GatewayFactory.ProjectId,
-            apiKey = GatewayFactory.ApiKey,
-            apiSecret = GatewayFactory.Secret,
-            id,
-            passphrase = Passphrase,
-            read = new[] { "fromDotnet", "afterRotation" },
-        });
+        var afterRotation = await RunSdkAsync(gateway, id, ["fromDotnet", "afterRotation"]);
         Assert.Equal("rotated-plain", afterRotation.GetProperty("read").GetProperty("afterRotation").GetString());
         Assert.Equal("tiger-plain-1234", afterRotation.GetProperty("read").GetProperty("fromDotnet").GetProperty("pin").GetString());
     }

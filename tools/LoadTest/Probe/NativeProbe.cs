@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using OrleansVault.Client;
 using OrleansVault.Protocol;
@@ -33,7 +31,8 @@ public static class NativeProbe
 
         string Need(string name) => values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"probe needs --{name}");
         var url = new Uri(Need("url"));
-        var token = await MintAsync(new Uri(values.GetValueOrDefault("token-url") ?? url.ToString()), Need("project"), Need("key"), Need("secret"), cancellationToken);
+        using var http = new HttpClient();
+        var token = await Targets.ClientNetwork.MintTokenAsync(http, new Uri(values.GetValueOrDefault("token-url") ?? url.ToString()), Need("project"), Need("key"), Need("secret"), cancellationToken);
 
         await using var client = await VaultClient.ConnectAsync(
             new VaultClientOptions
@@ -88,15 +87,5 @@ public static class NativeProbe
             Console.Out.WriteLine(line);
             Console.Out.Flush();
         }
-    }
-
-    private static async Task<string> MintAsync(Uri baseUrl, string project, string key, string secret, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { BaseAddress = baseUrl };
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/project/{project}/auth/token");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{key}:{secret}")));
-        using var response = await http.SendAsync(request, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 }

@@ -38,6 +38,17 @@ public sealed class ClientNetwork : IDisposable
         return builder.Uri;
     }
 
+    /// <summary>Mints an access token from key + secret at <paramref name="baseUrl"/> (the Vaultrice token endpoint, WIRE.md 1.4).</summary>
+    public static async Task<string> MintTokenAsync(HttpClient http, Uri baseUrl, string projectId, string apiKey, string apiSecret, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl, $"/project/{projectId}/auth/token"));
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{apiKey}:{apiSecret}")));
+        using var response = await http.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
     public async Task<ClientWebSocket> ConnectWebSocketAsync(Uri uri, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using OrleansVault.Client;
 using OrleansVault.LoadTest.Metrics;
@@ -26,11 +24,7 @@ public sealed class NativeTarget(LoadOptions options, ClientNetwork network) : I
 
     public async Task PrepareAsync(CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(network.BaseFor(0), $"/project/{options.ProjectId}/auth/token"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.ApiKey}:{options.ApiSecret}")));
-        using var response = await network.Http.SendAsync(request, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        _token = await response.Content.ReadAsStringAsync(cancellationToken);
+        _token = await ClientNetwork.MintTokenAsync(network.Http, network.BaseFor(0), options.ProjectId, options.ApiKey, options.ApiSecret, cancellationToken);
 
         // Writers: a few connections, as a backend would use, spread over the gateways.
         for (var i = 0; i < Math.Clamp(options.InFlight / 8, 1, 8); i++)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Text;
 using OrleansVault.LoadTest.Metrics;
 using OrleansVault.LoadTest.Options;
@@ -16,11 +15,7 @@ public sealed class VaultriceTarget(LoadOptions options, ClientNetwork network) 
 
     public async Task PrepareAsync(CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(network.BaseFor(0), $"/project/{options.ProjectId}/auth/token"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.ApiKey}:{options.ApiSecret}")));
-        using var response = await network.Http.SendAsync(request, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        _bearer = "Bearer " + await response.Content.ReadAsStringAsync(cancellationToken);
+        _bearer = "Bearer " + await ClientNetwork.MintTokenAsync(network.Http, network.BaseFor(0), options.ProjectId, options.ApiKey, options.ApiSecret, cancellationToken);
     }
 
     public async Task<IAsyncDisposable> SubscribeAsync(string topic, int index, LoadMetrics metrics, CancellationToken cancellationToken)
