@@ -54,8 +54,10 @@ test('two silos and two gateways start on PostgreSQL after the migration', { tim
   assert.match(c.migrateOutput, /applied 001_orleans_clustering.sql/)
   await Promise.all([c.startSilo(), c.startSilo()])
   await Promise.all([c.startGateway(), c.startGateway()])
-  const members = c.pg.query(c.database.match(/Database=([^;]+)/)[1], `SELECT count(*) FROM orleansmembershiptable WHERE status = 3 AND deploymentid = '${c.env.Vault__Silo__ClusterId}'`)
-  assert.equal(members.trim(), '2')
+  // A silo logs that it is ready as it joins; its row turns Active (3) in the membership table moments later.
+  const active = () => c.pg.query(c.database.match(/Database=([^;]+)/)[1], `SELECT count(*) FROM orleansmembershiptable WHERE status = 3 AND deploymentid = '${c.env.Vault__Silo__ClusterId}'`).trim()
+  await waitFor(() => active() === '2', 30_000, 'two active silos in the membership table')
+  assert.equal(active(), '2')
 })
 
 test('a write through one gateway is read and pushed through the other', { timeout: 60_000 }, async () => {
