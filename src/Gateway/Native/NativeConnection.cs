@@ -54,6 +54,12 @@ public sealed class NativeConnection
     /// <summary>Counts one more queued event; false (and the connection is being dropped) when that is one too many.</summary>
     internal bool TryQueue()
     {
+        // Once over the limit, nothing more goes out: a later event after a dropped one would look like a normal gap.
+        if (Volatile.Read(ref _overflowed) == 1)
+        {
+            return false;
+        }
+
         if (Interlocked.Increment(ref _queued) <= _maxQueued)
         {
             return true;

@@ -15,7 +15,9 @@ public sealed class NativeErrorFilter(ILogger<NativeErrorFilter> logger) : IHubF
 {
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
-        if (VaultHub.Connection(invocationContext.Context) is { } connection && !connection.TryTakeInvocation())
+        // Closing and leaving are never refused for rate: a refused one would leave a presence entry behind.
+        if (invocationContext.HubMethodName is not (Protocol.NativeProtocol.Methods.Close or Protocol.NativeProtocol.Methods.Leave)
+            && VaultHub.Connection(invocationContext.Context) is { } connection && !connection.TryTakeInvocation())
         {
             throw new HubException(NativeProtocol.FormatError(ErrorCodes.RequestRate, "Too many calls on this connection; retry in a moment."));
         }

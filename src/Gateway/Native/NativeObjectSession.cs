@@ -60,8 +60,15 @@ public sealed class NativeObjectSession : IFeedSubscriber
     {
         lock (_lock)
         {
-            _epoch = epoch;
-            _cursor = sequence;
+            // The feed may already have handed this session events after the object's answer (another socket here
+            // relays the object): keep that cursor, but report the object's position, so a subscribe from it fetches
+            // those events from history instead of skipping them.
+            if (_epoch != epoch || _cursor < sequence)
+            {
+                _epoch = epoch;
+                _cursor = sequence;
+            }
+
             Interlocked.Exchange(ref _lastSent, sequence);
             _attached = true;
             return new OpenResult(Handle, ConnectionId, epoch, sequence);
