@@ -26,7 +26,7 @@ const out = resolve(option('out', 'artifacts/bench-cluster'))
 mkdirSync(out, { recursive: true })
 const tool = join(REPO_ROOT, 'tools/LoadTest/bin/Release/net10.0/OrleansVault.LoadTest.dll')
 const creds = { projectId: 'bench', apiKey: 'bench-key', apiSecret: randomBytes(24).toString('hex') }
-const bootstrap = { Vault__Cluster__ResponseTimeout: '00:00:30', Vault__Bootstrap__ProjectId: creds.projectId, Vault__Bootstrap__ApiKey: creds.apiKey, Vault__Bootstrap__ApiSecret: creds.apiSecret, Vault__Limits__RequestsPerSecondPerAddress: '0' }
+const bootstrap = { ASPNETCORE_ENVIRONMENT: 'Production', DOTNET_ENVIRONMENT: 'Production', Vault__Cluster__ResponseTimeout: '00:00:30', Vault__Bootstrap__ProjectId: creds.projectId, Vault__Bootstrap__ApiKey: creds.apiKey, Vault__Bootstrap__ApiSecret: creds.apiSecret, Vault__Limits__RequestsPerSecondPerAddress: '0' }
 const cleanups = []
 
 function load (name, urls) {
@@ -61,8 +61,8 @@ try {
   removeDir(dataDir)
 
   // 2 silos + 2 gateways on PostgreSQL, loaded through both gateways.
-  // Logs stay under the output directory.
-  const c = await cluster('bench', { env: bootstrap, workDir: join(out, 'cluster'), onCleanup: (fn) => cleanups.unshift(fn) })
+  // Logs stay under the output directory; failure detection, leases and renewals keep their production defaults.
+  const c = await cluster('bench', { env: bootstrap, timings: {}, workDir: join(out, 'cluster'), onCleanup: (fn) => cleanups.unshift(fn) })
   await Promise.all([c.startSilo(), c.startSilo()])
   await Promise.all([c.startGateway(), c.startGateway()])
   const clustered = load('cluster', c.gateways.map((g) => g.baseUrl))

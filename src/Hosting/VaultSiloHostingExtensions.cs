@@ -24,7 +24,7 @@ public static class VaultSiloHostingExtensions
 {
     /// <summary>
     /// Adds OrleansVault's grains, storage and options: localhost clustering and SQLite in embedded mode; AdoNet
-    /// membership and encrypted AdoNet grain state on PostgreSQL in cluster mode (<c>Vault:Cluster:Enabled</c>).
+    /// membership and encrypted grain state (batched writes, <see cref="PostgresGrainStorage"/>) on PostgreSQL in cluster mode (<c>Vault:Cluster:Enabled</c>).
     /// </summary>
     public static ISiloBuilder AddVaultSilo(this ISiloBuilder silo, IConfiguration configuration)
     {
@@ -74,16 +74,14 @@ public static class VaultSiloHostingExtensions
         services.AddVaultEncryption(configuration, cluster.Enabled);
         if (cluster.Enabled)
         {
-            services.AddAdoNetGrainStorage(AdoNetStorageName, o =>
-            {
-                o.Invariant = PostgresInvariant;
-                o.ConnectionString = cluster.ConnectionString;
-                o.GrainStorageSerializer = new CiphertextStorageSerializer();
-            });
-            services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => new EncryptedGrainStorage(
-                sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName),
+            services.AddSingleton(sp => new PostgresGrainStorage(
+                sp.GetRequiredService<NpgsqlDataSource>(),
+                siloOptions.ServiceId,
+                cluster.Storage,
                 sp.GetRequiredService<Serializer>(),
-                sp.GetRequiredService<StateProtector>()));
+                sp.GetRequiredService<StateProtector>(),
+                sp.GetRequiredService<ILogger<PostgresGrainStorage>>()));
+            services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<PostgresGrainStorage>());
         }
         else
         {
@@ -107,8 +105,6 @@ public static class VaultSiloHostingExtensions
 
     /// <summary>Where Orleans' failure-detection settings are bound from (ClusterMembershipOptions: ProbeTimeout, NumMissedProbesLimit, …).</summary>
     public const string MembershipSection = "Vault:Cluster:Membership";
-
-    private const string AdoNetStorageName = "VaultStore.AdoNet";
 
     /// <summary>Pusher channels: channel options and the durable webhook outbox with its dispatcher.</summary>
     public static IServiceCollection AddVaultChannels(this IServiceCollection services, IConfiguration configuration)

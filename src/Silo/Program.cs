@@ -4,7 +4,8 @@ using OrleansVault.Hosting.Admin;
 using OrleansVault.Hosting.Cluster;
 
 // The standalone silo: the same grains and storage the gateway co-hosts in embedded mode.
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings.json is read from beside the binary: `dotnet run --project src/Silo` keeps the caller's working directory.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 if (args is ["admin", .. var adminArgs])
 {
     return await VaultAdminCommand.RunAsync(adminArgs, builder.Configuration, Console.Out);

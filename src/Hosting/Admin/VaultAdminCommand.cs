@@ -126,7 +126,13 @@ public static class VaultAdminCommand
         {
             services.AddSingleton(_ => NpgsqlDataSource.Create(cluster.ConnectionString!));
             services.AddSingleton<IVaultDatabase>(sp => new PostgresDatabase(sp.GetRequiredService<NpgsqlDataSource>()));
-            services.AddSingleton<IStoredStates>(sp => new PostgresStoredStates(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<StateProtector>()));
+            services.AddSingleton<IStoredStates>(sp => new PostgresGrainStorage(
+                sp.GetRequiredService<NpgsqlDataSource>(),
+                configuration.GetSection(VaultSiloOptions.Section).Get<VaultSiloOptions>()?.ServiceId ?? new VaultSiloOptions().ServiceId,
+                cluster.Storage,
+                sp.GetRequiredService<Serializer>(),
+                sp.GetRequiredService<StateProtector>(),
+                sp.GetRequiredService<ILogger<PostgresGrainStorage>>()));
         }
         else
         {

@@ -29,6 +29,16 @@ public sealed class VaultClusterOptions
     /// </summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// The most connections one process opens to PostgreSQL, unless the connection string sets its own
+    /// <c>Maximum Pool Size</c>. Npgsql's default (100 per pool) lets a few busy silos exhaust the server's
+    /// <c>max_connections</c> (100 by default); storage batches its writes, so few connections carry the load. Default 20.
+    /// </summary>
+    public int MaxPoolSize { get; set; } = 20;
+
+    /// <summary>How silos batch grain-state writes (<c>Vault:Cluster:Storage:MaxWritesPerCommit</c>, <c>Writers</c>).</summary>
+    public Persistence.PostgresStorageSettings Storage { get; set; } = new();
+
     /// <summary>The advertised address as an IP address (a host name is resolved to its first IPv4 address).</summary>
     public System.Net.IPAddress ResolveAdvertisedAddress() =>
         System.Net.IPAddress.TryParse(AdvertisedAddress, out var address)
@@ -49,9 +59,24 @@ public sealed class VaultClusterOptions
             throw new InvalidOperationException("Vault:Cluster:ConnectionString is required when Vault:Cluster:Enabled is true (a PostgreSQL connection string).");
         }
 
+        if (options.MaxPoolSize < 1)
+        {
+            throw new InvalidOperationException("Vault:Cluster:MaxPoolSize must be positive.");
+        }
+
+        if (options.Storage.MaxWritesPerCommit is < 1 or > 100_000 || options.Storage.Writers is < 1 or > 64)
+        {
+            throw new InvalidOperationException("Vault:Cluster:Storage: MaxWritesPerCommit must be between 1 and 100000, Writers between 1 and 64.");
+        }
+
         try
         {
-            _ = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            if (!SetsPoolSize(options.ConnectionString))
+            {
+                builder.MaxPoolSize = options.MaxPoolSize;
+                options.ConnectionString = builder.ConnectionString;
+            }
         }
         catch (ArgumentException error)
         {
@@ -77,5 +102,12 @@ public sealed class VaultClusterOptions
         }
 
         return options;
+    }
+
+    private static bool SetsPoolSize(string connectionString)
+    {
+        var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>();
+        return keys.Any(k => k.Replace(" ", string.Empty, StringComparison.Ordinal).Equals("MaximumPoolSize", StringComparison.OrdinalIgnoreCase)
+            || k.Replace(" ", string.Empty, StringComparison.Ordinal).Equals("MaxPoolSize", StringComparison.OrdinalIgnoreCase));
     }
 }

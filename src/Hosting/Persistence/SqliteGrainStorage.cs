@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
@@ -29,8 +28,8 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IStoredStates, I
     private readonly Serializer _serializer;
     private readonly StateProtector _protector;
     private readonly ILogger _logger;
-    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Lazy<Task> _writer;
+    private readonly GroupCommitQueue _queue;
+    private SqliteConnection? _writerConnection;
 
     public SqliteGrainStorage(string storageName, SqliteStorageOptions options, Serializer serializer, StateProtector protector, ILogger<SqliteGrainStorage> logger)
     {
@@ -49,7 +48,8 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IStoredStates, I
         _serializer = serializer;
         _protector = protector;
         _logger = logger;
-        _writer = new Lazy<Task>(() => Task.Run(RunWriterAsync), LazyThreadSafetyMode.ExecutionAndPublication);
+        _queue = new GroupCommitQueue(nameof(SqliteGrainStorage), options.MaxWritesPerCommit, writers: 1, CommitAsync,
+            (error, count) => LogCommitFailed(_logger, error, _storageName, count));
     }
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -179,73 +179,34 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IStoredStates, I
 
     public async ValueTask DisposeAsync()
     {
-        _writes.Writer.TryComplete();
-        if (_writer.IsValueCreated)
-        {
-            await _writer.Value;
-        }
+        await _queue.DisposeAsync();
+        _writerConnection?.Dispose();
     }
 
-    public void Dispose()
-    {
-        // Writes already queued are still committed: the writer drains the channel before it stops.
-        _writes.Writer.TryComplete();
-    }
+    // Writes already queued are still committed: the writer drains the queue before it stops.
+    public void Dispose() => _queue.Dispose();
 
     /// <summary>Queues a write for the writer; true when it was applied, false when its ETag no longer matched.</summary>
-    private Task<bool> SubmitAsync(PendingWrite write)
-    {
-        _ = _writer.Value;
-        if (!_writes.Writer.TryWrite(write))
-        {
-            throw new ObjectDisposedException(nameof(SqliteGrainStorage), "The storage is shutting down.");
-        }
+    private Task<bool> SubmitAsync(PendingWrite write) => _queue.SubmitAsync(write);
 
-        return write.Done.Task;
-    }
-
-    private async Task RunWriterAsync()
+    /// <summary>The one writer's commit: its connection lives across batches; after a failure the next batch opens a fresh one.</summary>
+    private async Task<bool[]> CommitAsync(IReadOnlyList<PendingWrite> batch)
     {
-        SqliteConnection? connection = null;
-        var batch = new List<PendingWrite>(_options.MaxWritesPerCommit);
         try
         {
-            while (await _writes.Reader.WaitToReadAsync())
-            {
-                while (batch.Count < _options.MaxWritesPerCommit && _writes.Reader.TryRead(out var write))
-                {
-                    batch.Add(write);
-                }
-
-                try
-                {
-                    connection ??= await OpenWriterAsync();
-                    Commit(connection, batch);
-                }
-                catch (Exception error) when (error is not OutOfMemoryException)
-                {
-                    // Nothing of this batch is stored: every write in it fails, and the next batch gets a fresh connection.
-                    LogCommitFailed(_logger, error, _storageName, batch.Count);
-                    foreach (var write in batch)
-                    {
-                        write.Done.TrySetException(error);
-                    }
-
-                    connection?.Dispose();
-                    connection = null;
-                }
-
-                batch.Clear();
-            }
+            _writerConnection ??= await OpenWriterAsync();
+            return Commit(_writerConnection, batch);
         }
-        finally
+        catch
         {
-            connection?.Dispose();
+            _writerConnection?.Dispose();
+            _writerConnection = null;
+            throw;
         }
     }
 
     /// <summary>Applies the batch in one transaction; each write learns whether its ETag matched once the commit is durable.</summary>
-    private static void Commit(SqliteConnection connection, List<PendingWrite> batch)
+    private static bool[] Commit(SqliteConnection connection, IReadOnlyList<PendingWrite> batch)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var applied = new bool[batch.Count];
@@ -279,10 +240,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IStoredStates, I
             transaction.Commit();
         }
 
-        for (var i = 0; i < batch.Count; i++)
-        {
-            batch[i].Done.TrySetResult(applied[i]);
-        }
+        return applied;
     }
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
@@ -315,12 +273,6 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IStoredStates, I
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Storage {Storage}: a commit of {Count} writes failed; none of them is stored")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, string storage, int count);
-
-    /// <summary>One queued change: an upsert (with the ETag it expects, null for a new row) or, without payload, a delete.</summary>
-    private sealed record PendingWrite(string StateName, string GrainId, byte[]? Payload, long? CurrentEtag)
-    {
-        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 }
 
 /// <summary>Where and how embedded mode stores grain state: the directory is <c>Vault:DataDirectory</c>, the rest is bound from <c>Vault:Storage</c>.</summary>

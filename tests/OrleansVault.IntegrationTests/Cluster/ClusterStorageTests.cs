@@ -37,7 +37,7 @@ public sealed class ClusterStorageTests(PostgresServer postgres)
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Vault:Cluster:ConnectionString"] = database }).Build();
         var output = new StringWriter();
         Assert.Equal(0, await MigrateCommand.RunAsync(configuration, output));
-        Assert.Contains("applied 001_orleans_clustering.sql, 002_orleans_storage.sql, 003_vault_tables.sql", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("applied 001_orleans_clustering.sql, 002_orleans_storage.sql, 003_vault_tables.sql, 004_vault_grain_state.sql", output.ToString(), StringComparison.Ordinal);
         var first = await SchemaSnapshotAsync(database);
 
         output = new StringWriter();
@@ -111,7 +111,7 @@ public sealed class ClusterStorageTests(PostgresServer postgres)
         {
             await connection.OpenAsync();
             var stored = new List<(byte[] Payload, string Key)>();
-            await using (var rows = new NpgsqlCommand("SELECT payloadbinary, grainidextensionstring FROM orleansstorage", connection))
+            await using (var rows = new NpgsqlCommand("SELECT payload, grain_id FROM vault_grain_state", connection))
             await using (var reader = await rows.ExecuteReaderAsync())
             {
                 while (await reader.ReadAsync())
@@ -124,7 +124,7 @@ public sealed class ClusterStorageTests(PostgresServer postgres)
             {
                 Assert.DoesNotContain(Marker, Encoding.Latin1.GetString(payload), StringComparison.Ordinal);
                 Assert.DoesNotContain("secret", Encoding.Latin1.GetString(payload), StringComparison.Ordinal);
-                Assert.StartsWith("ov:", key, StringComparison.Ordinal);
+                Assert.Contains("pgproj", key, StringComparison.Ordinal);
             }
 
             var count = stored.Count;

@@ -26,9 +26,10 @@ export const fastFailureDetection = {
 
 /**
  * The topology scripts/cluster.mjs starts for people and the cluster tests start for themselves. `onCleanup`
- * registers the teardown (node:test's `after` in tests); `workDir` keeps logs and data in a known place.
+ * registers the teardown (node:test's `after` in tests); `workDir` keeps logs and data in a known place; `timings`
+ * replaces the short failure detection and leases (`{}`: the production defaults, for benchmarks).
  */
-export async function cluster (name, { env = {}, onCleanup, workDir: givenDir } = {}) {
+export async function cluster (name, { env = {}, onCleanup, workDir: givenDir, timings = fastFailureDetection } = {}) {
   const pg = await postgres({ onCleanup })
   const database = pg.createDatabase()
   const workDir = givenDir ?? makeTempDir(`orleansvault-${name}-`)
@@ -38,7 +39,7 @@ export async function cluster (name, { env = {}, onCleanup, workDir: givenDir } 
     Vault__Cluster__ConnectionString: database,
     Vault__MasterKey: randomBytes(32).toString('base64'),
     Vault__Silo__ClusterId: `${name}-${randomBytes(3).toString('hex')}`,
-    ...fastFailureDetection,
+    ...timings,
     ...env
   }
   const migrated = spawnSync(siloCommand().command, [...siloCommand().args, 'migrate'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ...common } })
