@@ -54,6 +54,7 @@ public static class GatewayHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<KeyRingCache>();
         services.AddSingleton<ProjectDirectory>();
+        services.AddSingleton<ObjectReferences>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<RequestAuthenticator>();
         var transport = configuration.GetSection(TransportOptions.Section).Get<TransportOptions>() ?? new TransportOptions();

@@ -64,7 +64,7 @@ public static class VaultriceHttpApi
         await context.Response.WriteAsync(token, context.RequestAborted);
     }
 
-    private static async Task GetItem(HttpContext context, string projectId, string cls, string id, string key, RequestAuthenticator auth, IGrainFactory grains)
+    private static async Task GetItem(HttpContext context, string projectId, string cls, string id, string key, RequestAuthenticator auth, ObjectReferences grains)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         Names.EnsureKey(key);
@@ -79,7 +79,7 @@ public static class VaultriceHttpApi
         await WriteJsonAsync(context, w => VaultriceJson.WriteItem(w, item));
     }
 
-    private static async Task SetItem(HttpContext context, string projectId, string cls, string id, string key, RequestAuthenticator auth, IGrainFactory grains, IOptions<LimitOptions> limits)
+    private static async Task SetItem(HttpContext context, string projectId, string cls, string id, string key, RequestAuthenticator auth, ObjectReferences grains, IOptions<LimitOptions> limits)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         var body = await RequestBody.ReadJsonObjectAsync(context, limits.Value.MaxBodyBytes);
@@ -94,7 +94,7 @@ public static class VaultriceHttpApi
         await WriteJsonAsync(context, w => VaultriceJson.WriteItem(w, item));
     }
 
-    private static async Task SetItems(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, IGrainFactory grains, IOptions<LimitOptions> limits)
+    private static async Task SetItems(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, ObjectReferences grains, IOptions<LimitOptions> limits)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         var body = await RequestBody.ReadJsonObjectAsync(context, limits.Value.MaxBodyBytes);
@@ -119,7 +119,7 @@ public static class VaultriceHttpApi
         await WriteJsonAsync(context, w => VaultriceJson.WriteItemMap(w, items));
     }
 
-    private static async Task ApplyOperation(HttpContext context, string projectId, string cls, string id, string key, string op, RequestAuthenticator auth, IGrainFactory grains, IOptions<LimitOptions> limits)
+    private static async Task ApplyOperation(HttpContext context, string projectId, string cls, string id, string key, string op, RequestAuthenticator auth, ObjectReferences grains, IOptions<LimitOptions> limits)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         if (!AtomicOperations.TryParseOperation(op, out var operation))
@@ -136,14 +136,14 @@ public static class VaultriceHttpApi
         await WriteJsonAsync(context, w => VaultriceJson.WriteItem(w, item));
     }
 
-    private static async Task GetAll(HttpContext context, string projectId, string cls, string id, string? prefix, RequestAuthenticator auth, IGrainFactory grains)
+    private static async Task GetAll(HttpContext context, string projectId, string cls, string id, string? prefix, RequestAuthenticator auth, ObjectReferences grains)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         var items = await grain.GetAll(string.IsNullOrEmpty(prefix) ? null : prefix);
         await WriteJsonAsync(context, w => VaultriceJson.WriteItemMap(w, items));
     }
 
-    private static async Task GetItems(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, IGrainFactory grains, IOptions<LimitOptions> limits)
+    private static async Task GetItems(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, ObjectReferences grains, IOptions<LimitOptions> limits)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         var names = await RequestBody.ReadNamesAsync(context, limits.Value.MaxBodyBytes, limits.Value.MaxItemsPerRequest)
@@ -157,7 +157,7 @@ public static class VaultriceHttpApi
         await WriteJsonAsync(context, w => VaultriceJson.WriteItemMap(w, items));
     }
 
-    private static async Task GetKeys(HttpContext context, string projectId, string cls, string id, string? prefix, RequestAuthenticator auth, IGrainFactory grains)
+    private static async Task GetKeys(HttpContext context, string projectId, string cls, string id, string? prefix, RequestAuthenticator auth, ObjectReferences grains)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         var keys = await grain.GetKeys(string.IsNullOrEmpty(prefix) ? null : prefix);
@@ -173,7 +173,7 @@ public static class VaultriceHttpApi
         });
     }
 
-    private static async Task RemoveItem(HttpContext context, string projectId, string cls, string id, string key, RequestAuthenticator auth, IGrainFactory grains)
+    private static async Task RemoveItem(HttpContext context, string projectId, string cls, string id, string key, RequestAuthenticator auth, ObjectReferences grains)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         Names.EnsureKey(key);
@@ -181,7 +181,7 @@ public static class VaultriceHttpApi
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private static async Task RemoveItems(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, IGrainFactory grains, IOptions<LimitOptions> limits)
+    private static async Task RemoveItems(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, ObjectReferences grains, IOptions<LimitOptions> limits)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         var names = await RequestBody.ReadNamesAsync(context, limits.Value.MaxBodyBytes, limits.Value.MaxItemsPerRequest);
@@ -197,7 +197,7 @@ public static class VaultriceHttpApi
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private static async Task SendMessage(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, IGrainFactory grains, IOptions<LimitOptions> limits)
+    private static async Task SendMessage(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, ObjectReferences grains, IOptions<LimitOptions> limits)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         var bytes = await RequestBody.ReadBytesAsync(context, limits.Value.MaxBodyBytes);
@@ -217,21 +217,21 @@ public static class VaultriceHttpApi
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private static async Task GetPresence(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, IGrainFactory grains)
+    private static async Task GetPresence(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, ObjectReferences grains)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         var entries = await grain.GetPresence();
         await WriteJsonAsync(context, w => VaultriceJson.WritePresence(w, entries));
     }
 
-    private static async Task GetEncryptionSettings(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, IGrainFactory grains, IOptions<LimitOptions> limits)
+    private static async Task GetEncryptionSettings(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, ObjectReferences grains, IOptions<LimitOptions> limits)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         var info = await grain.GetEncryptionSettings(await SaltLengthAsync(context, limits.Value));
         await WriteJsonAsync(context, w => VaultriceJson.WriteEncryptionSettings(w, info));
     }
 
-    private static async Task RotateEncryption(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, IGrainFactory grains, IOptions<LimitOptions> limits)
+    private static async Task RotateEncryption(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, ObjectReferences grains, IOptions<LimitOptions> limits)
     {
         var grain = await AuthorizeAsync(context, projectId, cls, id, auth, grains);
         var info = await grain.RotateEncryption(await SaltLengthAsync(context, limits.Value));
@@ -256,7 +256,7 @@ public static class VaultriceHttpApi
     }
 
     /// <summary>Authenticates the caller for the project in the route and validates the object address before any grain is touched.</summary>
-    private static async Task<ISharedObjectGrain> AuthorizeAsync(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, IGrainFactory grains)
+    private static async Task<ISharedObjectGrain> AuthorizeAsync(HttpContext context, string projectId, string cls, string id, RequestAuthenticator auth, ObjectReferences grains)
     {
         var address = Names.Address(projectId, cls, id);
         await auth.AuthorizeObjectAsync(
@@ -265,7 +265,7 @@ public static class VaultriceHttpApi
             Origin(context),
             context.Request.Headers["X-Id-Sig"].ToString(),
             context.Request.Headers["X-Id-Sig-KV"].ToString());
-        return grains.GetGrain<ISharedObjectGrain>(address.GrainKey);
+        return grains.Get(address.GrainKey);
     }
 
     private static SetItemCommand ItemCommand(string key, JsonElement body, int? keyVersion)

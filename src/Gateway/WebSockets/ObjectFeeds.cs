@@ -107,6 +107,7 @@ public sealed class FeedEvent(long epoch, ObjectEvent e)
 public sealed class ObjectFeed : IObjectFeedObserver
 {
     private readonly IClusterClient _client;
+    private ISharedObjectGrain? _grain;
     private readonly ILogger _logger;
     private readonly ObjectFeeds _owner;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -130,7 +131,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
 
     public string ObjectKey { get; }
 
-    private ISharedObjectGrain Grain => _client.GetGrain<ISharedObjectGrain>(ObjectKey);
+    private ISharedObjectGrain Grain => _grain ??= _client.GetGrain<ISharedObjectGrain>(ObjectKey);
 
     /// <summary>The grain-observer reference the object pushes to (set once the first socket was added).</summary>
     public IObjectFeedObserver? Reference => _reference;
