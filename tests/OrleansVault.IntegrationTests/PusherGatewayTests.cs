@@ -18,6 +18,10 @@ public sealed class PusherGatewayTests
         ["Vault:Bootstrap:Pusher:Secret"] = AppSecret,
         ["Vault:Bootstrap:Pusher:AuthorizedConnections"] = "true",
         ["Vault:Bootstrap:Pusher:MaxConnections"] = maxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+
+        // The test keeps an unauthorized connection open to the end: its run time on a loaded machine must never reach
+        // the authorization timeout (30 s by default).
+        ["Vault:Pusher:AuthorizationTimeout"] = "00:05:00",
     })
     {
         ForbiddenInLogs = { AppSecret },

@@ -6,7 +6,7 @@ namespace OrleansVault.Hosting.Persistence;
 /// One queued change to a stored grain state: an upsert carrying the ETag it expects (null for a new row) or, without
 /// a payload, a delete. Its task says, once the change is durable, whether the ETag still matched.
 /// </summary>
-internal sealed record PendingWrite(string StateName, string GrainId, byte[]? Payload, long? CurrentEtag)
+public sealed record PendingWrite(string StateName, string GrainId, byte[]? Payload, long? CurrentEtag)
 {
     public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -1,28 +1,24 @@
 using System.Data.Common;
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
-using Orleans.Runtime;
 using Orleans.Serialization;
-using Orleans.Storage;
-using OrleansVault.Errors;
 using OrleansVault.Hosting.Encryption;
 
 namespace OrleansVault.Hosting.Persistence;
 
 /// <summary>
-/// Cluster-mode grain storage on PostgreSQL (<c>vault_grain_state</c>, schema 004). Each state is one row, serialized
-/// with the Orleans binary serializer, encrypted by <see cref="StateProtector"/> exactly as in embedded mode, and
-/// guarded by an integer version (the ETag) so a stale activation can never overwrite a newer write.
+/// Cluster-mode grain storage on PostgreSQL (<c>vault_grain_state</c>, schema 004), sealed and ETag-guarded as
+/// <see cref="SealedGrainStorage"/> says, with exactly embedded mode's envelope.
 /// </summary>
 /// <remarks>
-/// Writes of all grains of this silo go through a <see cref="GroupCommitQueue"/>: each commit stores every write waiting
-/// at that moment in one transaction, sent as one batch of statements (one round trip and one WAL flush for all of
-/// them). A write completes only once its transaction has committed. A database failure reaches the grain as a
-/// retryable <see cref="VaultException"/> (the driver's own exception cannot cross silos); the cause is logged here.
+/// Writes of all grains of this silo go through group commit: each commit stores every write waiting at that moment in
+/// one transaction, sent as one batch of statements (one round trip and one WAL flush for all of them), and
+/// <see cref="PostgresStorageSettings.Writers"/> commits run at once. A database failure reaches the grain as a
+/// retryable error (the driver's own exception cannot cross silos); the cause is logged here.
 /// </remarks>
-public sealed partial class PostgresGrainStorage : IGrainStorage, IStoredStates, IAsyncDisposable, IDisposable
+public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource, string serviceId, PostgresStorageSettings settings, Serializer serializer, StateProtector protector, ILogger<PostgresGrainStorage> logger)
+    : SealedGrainStorage("PostgreSQL", settings.MaxWritesPerCommit, settings.Writers, serializer, protector, logger)
 {
     private const string Upsert = """
         INSERT INTO vault_grain_state (service_id, state_name, grain_id, version, payload)
@@ -37,155 +33,53 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IStoredStates,
 
     private const string Delete = "DELETE FROM vault_grain_state WHERE service_id = $1 AND state_name = $2 AND grain_id = $3";
 
-    private readonly NpgsqlDataSource _dataSource;
-    private readonly string _serviceId;
-    private readonly Serializer _serializer;
-    private readonly StateProtector _protector;
-    private readonly ILogger _logger;
-    private readonly GroupCommitQueue _queue;
+    protected override bool IsOutage(Exception error) => error is DbException or TimeoutException or IOException;
 
-    public PostgresGrainStorage(NpgsqlDataSource dataSource, string serviceId, PostgresStorageSettings settings, Serializer serializer, StateProtector protector, ILogger<PostgresGrainStorage> logger)
+    protected override async Task<StoredRow?> ReadRowAsync(string stateName, string grainId)
     {
-        _dataSource = dataSource;
-        _serviceId = serviceId;
-        _serializer = serializer;
-        _protector = protector;
-        _logger = logger;
-        _queue = new GroupCommitQueue(nameof(PostgresGrainStorage), settings.MaxWritesPerCommit, settings.Writers, CommitAsync,
-            (error, count) => LogCommitFailed(_logger, error, count));
+        await using var command = dataSource.CreateCommand("SELECT version, payload FROM vault_grain_state WHERE service_id = $1 AND state_name = $2 AND grain_id = $3");
+        Bind(command.Parameters, stateName, grainId, serviceId);
+        await using var reader = await command.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? new StoredRow(stateName, grainId, reader.GetInt64(0), (byte[])reader[1], serviceId) : null;
     }
 
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    protected override async IAsyncEnumerable<StoredRow> ReadAllRowsAsync()
     {
-        var id = grainId.ToString();
-        (long Version, byte[] Payload)? row;
-        try
+        // Every service's rows: a project's data keys (and so its crypto-shredding) do not depend on the service.
+        await using var command = dataSource.CreateCommand("SELECT service_id, state_name, grain_id, version, payload FROM vault_grain_state");
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
         {
-            await using var command = _dataSource.CreateCommand("SELECT version, payload FROM vault_grain_state WHERE service_id = $1 AND state_name = $2 AND grain_id = $3");
-            Bind(command.Parameters, stateName, id);
-            await using var reader = await command.ExecuteReaderAsync();
-            row = await reader.ReadAsync() ? (reader.GetInt64(0), (byte[])reader[1]) : null;
-        }
-        catch (Exception error) when (error is DbException or TimeoutException or IOException)
-        {
-            LogReadFailed(_logger, error, stateName, grainId);
-            throw Unavailable();
-        }
-
-        if (row is { } found)
-        {
-            grainState.State = _serializer.Deserialize<T>(await _protector.UnprotectAsync(stateName, id, found.Payload));
-            grainState.ETag = found.Version.ToString(CultureInfo.InvariantCulture);
-            grainState.RecordExists = true;
-        }
-        else
-        {
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
+            yield return new StoredRow(reader.GetString(1), reader.GetString(2), reader.GetInt64(3), (byte[])reader[4], reader.GetString(0));
         }
     }
 
-    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    protected override async Task<bool> RewriteRowAsync(StoredRow row, byte[] payload)
     {
-        long? current = grainState.ETag is null ? null : long.Parse(grainState.ETag, CultureInfo.InvariantCulture);
-        var id = grainId.ToString();
-        var payload = await _protector.ProtectAsync(stateName, id, _serializer.SerializeToArray(grainState.State));
-        if (!await SubmitAsync(new PendingWrite(stateName, id, payload, current)))
-        {
-            LogEtagMismatch(_logger, stateName, grainId);
-            throw new InconsistentStateException($"The stored state of {grainId} changed since it was read.", "unknown", grainState.ETag ?? "none");
-        }
-
-        grainState.ETag = ((current ?? 0) + 1).ToString(CultureInfo.InvariantCulture);
-        grainState.RecordExists = true;
+        await using var update = dataSource.CreateCommand("UPDATE vault_grain_state SET payload = $4 WHERE service_id = $1 AND state_name = $2 AND grain_id = $3 AND version = $5");
+        Bind(update.Parameters, row.StateName, row.GrainId, row.Partition!);
+        update.Parameters.Add(new NpgsqlParameter { Value = payload, NpgsqlDbType = NpgsqlDbType.Bytea });
+        update.Parameters.Add(new NpgsqlParameter { Value = row.Etag });
+        return await update.ExecuteNonQueryAsync() == 1;
     }
 
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    protected override async Task<bool> DeleteRowAsync(StoredRow row)
     {
-        await SubmitAsync(new PendingWrite(stateName, grainId.ToString(), Payload: null, CurrentEtag: null));
-        grainState.ETag = null;
-        grainState.RecordExists = false;
-        grainState.State = Activator.CreateInstance<T>();
-    }
-
-    public async Task<int> ReencryptAsync(string? scope)
-    {
-        var rewritten = 0;
-        foreach (var row in await ReadRowsAsync())
-        {
-            var rowScope = StateProtector.ScopeOf(row.StateName, row.GrainId);
-            if ((scope is not null && rowScope != scope) || StateProtector.VersionOf(row.Payload) == (await _protector.Keys.GetCurrentAsync(rowScope)).Version)
-            {
-                continue;
-            }
-
-            // Same content, same version: a row written meanwhile (under the current key) is left alone.
-            var payload = await _protector.ProtectAsync(row.StateName, row.GrainId, await _protector.UnprotectAsync(row.StateName, row.GrainId, row.Payload));
-            await using var update = _dataSource.CreateCommand("UPDATE vault_grain_state SET payload = $4 WHERE service_id = $1 AND state_name = $2 AND grain_id = $3 AND version = $5");
-            Bind(update.Parameters, row.StateName, row.GrainId, row.ServiceId);
-            update.Parameters.Add(new NpgsqlParameter { Value = payload, NpgsqlDbType = NpgsqlDbType.Bytea });
-            update.Parameters.Add(new NpgsqlParameter { Value = row.Version });
-            rewritten += await update.ExecuteNonQueryAsync();
-        }
-
-        return rewritten;
-    }
-
-    public async Task<IReadOnlyDictionary<(string Scope, int? Version), int>> CountRowsByKeyAsync()
-    {
-        var counts = new Dictionary<(string, int?), int>();
-        foreach (var row in await ReadRowsAsync())
-        {
-            var key = (StateProtector.ScopeOf(row.StateName, row.GrainId), StateProtector.VersionOf(row.Payload));
-            counts[key] = counts.GetValueOrDefault(key) + 1;
-        }
-
-        return counts;
-    }
-
-    public async Task<int> DeleteScopeAsync(string scope)
-    {
-        var deleted = 0;
-        foreach (var row in (await ReadRowsAsync()).Where(r => StateProtector.ScopeOf(r.StateName, r.GrainId) == scope))
-        {
-            await using var delete = _dataSource.CreateCommand(Delete);
-            Bind(delete.Parameters, row.StateName, row.GrainId, row.ServiceId);
-            deleted += await delete.ExecuteNonQueryAsync();
-        }
-
-        return deleted;
-    }
-
-    public ValueTask DisposeAsync() => _queue.DisposeAsync();
-
-    public void Dispose() => _queue.Dispose();
-
-    private static VaultException Unavailable() => new(VaultErrorKind.Unavailable, ErrorCodes.Unavailable, "Storage is unavailable; retry.");
-
-    private async Task<bool> SubmitAsync(PendingWrite write)
-    {
-        try
-        {
-            return await _queue.SubmitAsync(write);
-        }
-        catch (Exception error) when (error is DbException or TimeoutException or IOException)
-        {
-            // Logged once per failed commit by the queue's callback.
-            throw Unavailable();
-        }
+        await using var delete = dataSource.CreateCommand(Delete);
+        Bind(delete.Parameters, row.StateName, row.GrainId, row.Partition!);
+        return await delete.ExecuteNonQueryAsync() == 1;
     }
 
     /// <summary>Stores a batch in one transaction, one statement per write sent together; a statement that matches no row changes nothing.</summary>
-    private async Task<bool[]> CommitAsync(IReadOnlyList<PendingWrite> batch)
+    protected override async Task<bool[]> CommitAsync(IReadOnlyList<PendingWrite> batch)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync();
+        await using var connection = await dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await using var statements = new NpgsqlBatch(connection, transaction);
         foreach (var write in batch)
         {
             var statement = new NpgsqlBatchCommand(write.Payload is null ? Delete : write.CurrentEtag is null ? Upsert : Update);
-            Bind(statement.Parameters, write.StateName, write.GrainId);
+            Bind(statement.Parameters, write.StateName, write.GrainId, serviceId);
             if (write.Payload is not null)
             {
                 statement.Parameters.Add(new NpgsqlParameter { Value = write.Payload, NpgsqlDbType = NpgsqlDbType.Bytea });
@@ -209,36 +103,12 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IStoredStates,
         return applied;
     }
 
-    private void Bind(NpgsqlParameterCollection parameters, string stateName, string grainId, string? serviceId = null)
+    private static void Bind(NpgsqlParameterCollection parameters, string stateName, string grainId, string service)
     {
-        parameters.Add(new NpgsqlParameter { Value = serviceId ?? _serviceId });
+        parameters.Add(new NpgsqlParameter { Value = service });
         parameters.Add(new NpgsqlParameter { Value = stateName });
         parameters.Add(new NpgsqlParameter { Value = grainId });
     }
-
-    private async Task<List<Row>> ReadRowsAsync()
-    {
-        var rows = new List<Row>();
-        await using var command = _dataSource.CreateCommand("SELECT service_id, state_name, grain_id, version, payload FROM vault_grain_state");
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(new Row(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), (byte[])reader[4]));
-        }
-
-        return rows;
-    }
-
-    [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "PostgreSQL storage: write of {StateName} for {GrainId} lost an ETag race")]
-    private static partial void LogEtagMismatch(ILogger logger, string stateName, GrainId grainId);
-
-    [LoggerMessage(EventId = 1112, Level = LogLevel.Error, Message = "PostgreSQL storage: a commit of {Count} writes failed; none of them is stored")]
-    private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
-
-    [LoggerMessage(EventId = 1113, Level = LogLevel.Error, Message = "PostgreSQL storage: reading {StateName} for {GrainId} failed")]
-    private static partial void LogReadFailed(ILogger logger, Exception exception, string stateName, GrainId grainId);
-
-    private sealed record Row(string ServiceId, string StateName, string GrainId, long Version, byte[] Payload);
 }
 
 /// <summary>How cluster-mode storage commits (<c>Vault:Cluster:Storage</c>).</summary>

@@ -1,17 +1,12 @@
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime;
 using Orleans.Serialization;
-using Orleans.Storage;
 using OrleansVault.Hosting.Encryption;
 
 namespace OrleansVault.Hosting.Persistence;
 
 /// <summary>
-/// Grain storage in one SQLite file (embedded mode). Each state is one row, serialized with the Orleans
-/// binary serializer, encrypted by <see cref="StateProtector"/> (AES-256-GCM under its project's data key, bound to
-/// the row's grain), and guarded by an integer ETag so a stale activation can never overwrite a newer write.
+/// Grain storage in one SQLite file (embedded mode), sealed and ETag-guarded as <see cref="SealedGrainStorage"/> says.
 /// </summary>
 /// <remarks>
 /// Writes go through one writer connection that commits every write waiting at that moment in one transaction
@@ -20,20 +15,15 @@ namespace OrleansVault.Hosting.Persistence;
 /// transaction is durable, so persist-before-acknowledge holds. Reads use pooled connections (WAL readers do not
 /// wait for the writer).
 /// </remarks>
-public sealed partial class SqliteGrainStorage : IGrainStorage, IStoredStates, IAsyncDisposable, IDisposable
+public sealed class SqliteGrainStorage : SealedGrainStorage
 {
-    private readonly string _storageName;
     private readonly SqliteTables _tables;
     private readonly SqliteStorageOptions _options;
-    private readonly Serializer _serializer;
-    private readonly StateProtector _protector;
-    private readonly ILogger _logger;
-    private readonly GroupCommitQueue _queue;
     private SqliteConnection? _writerConnection;
 
     public SqliteGrainStorage(string storageName, SqliteStorageOptions options, Serializer serializer, StateProtector protector, ILogger<SqliteGrainStorage> logger)
+        : base(storageName, options.MaxWritesPerCommit, writers: 1, serializer, protector, logger)
     {
-        _storageName = storageName;
         _tables = new SqliteTables(options.ConnectionString, """
             CREATE TABLE IF NOT EXISTS grain_state (
                 state_name TEXT NOT NULL,
@@ -45,127 +35,26 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IStoredStates, I
             ) WITHOUT ROWID;
             """);
         _options = options;
-        _serializer = serializer;
-        _protector = protector;
-        _logger = logger;
-        _queue = new GroupCommitQueue(nameof(SqliteGrainStorage), options.MaxWritesPerCommit, writers: 1, CommitAsync,
-            (error, count) => LogCommitFailed(_logger, error, _storageName, count));
     }
 
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _writerConnection?.Dispose();
+    }
+
+    protected override async Task<StoredRow?> ReadRowAsync(string stateName, string grainId)
     {
         await using var connection = await OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT etag, payload FROM grain_state WHERE state_name = $name AND grain_id = $id";
         command.Parameters.AddWithValue("$name", stateName);
-        command.Parameters.AddWithValue("$id", grainId.ToString());
+        command.Parameters.AddWithValue("$id", grainId);
         await using var reader = await command.ExecuteReaderAsync();
-        if (await reader.ReadAsync())
-        {
-            var etag = reader.GetInt64(0);
-            var payload = await _protector.UnprotectAsync(stateName, grainId.ToString(), (byte[])reader[1]);
-            grainState.State = _serializer.Deserialize<T>(payload);
-            grainState.ETag = etag.ToString(CultureInfo.InvariantCulture);
-            grainState.RecordExists = true;
-        }
-        else
-        {
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
-        }
+        return await reader.ReadAsync() ? new StoredRow(stateName, grainId, reader.GetInt64(0), (byte[])reader[1]) : null;
     }
 
-    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        long? current = grainState.ETag is null ? null : long.Parse(grainState.ETag, CultureInfo.InvariantCulture);
-        var id = grainId.ToString();
-        var payload = await _protector.ProtectAsync(stateName, id, _serializer.SerializeToArray(grainState.State));
-        var write = new PendingWrite(stateName, id, payload, current);
-        if (!await SubmitAsync(write))
-        {
-            LogEtagMismatch(_logger, _storageName, stateName, grainId);
-            throw new InconsistentStateException($"The stored state of {grainId} changed since it was read.", "unknown", grainState.ETag ?? "none");
-        }
-
-        grainState.ETag = ((current ?? 0) + 1).ToString(CultureInfo.InvariantCulture);
-        grainState.RecordExists = true;
-    }
-
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        await SubmitAsync(new PendingWrite(stateName, grainId.ToString(), Payload: null, CurrentEtag: null));
-        grainState.ETag = null;
-        grainState.RecordExists = false;
-        grainState.State = Activator.CreateInstance<T>();
-    }
-
-    /// <summary>
-    /// Rewrites every row of <paramref name="scope"/> (all scopes when null) that is not under its scope's current data
-    /// key, keeping its ETag (the content is unchanged). A row changed meanwhile is skipped: its new write already used a
-    /// current key, or the next run picks it up. Returns how many rows were rewritten.
-    /// </summary>
-    public async Task<int> ReencryptAsync(string? scope)
-    {
-        var rewritten = 0;
-        await foreach (var row in ReadAllRowsAsync())
-        {
-            var rowScope = StateProtector.ScopeOf(row.StateName, row.GrainId);
-            if (scope is not null && rowScope != scope)
-            {
-                continue;
-            }
-
-            var current = await _protector.Keys.GetCurrentAsync(rowScope);
-            if (StateProtector.VersionOf(row.Payload) == current.Version)
-            {
-                continue;
-            }
-
-            var plaintext = await _protector.UnprotectAsync(row.StateName, row.GrainId, row.Payload);
-            var payload = await _protector.ProtectAsync(row.StateName, row.GrainId, plaintext);
-            await using var connection = await OpenAsync();
-            await using var update = connection.CreateCommand();
-            update.CommandText = "UPDATE grain_state SET payload = $payload WHERE state_name = $name AND grain_id = $id AND etag = $etag";
-            update.Parameters.AddWithValue("$payload", payload);
-            update.Parameters.AddWithValue("$name", row.StateName);
-            update.Parameters.AddWithValue("$id", row.GrainId);
-            update.Parameters.AddWithValue("$etag", row.Etag);
-            rewritten += await update.ExecuteNonQueryAsync();
-        }
-
-        return rewritten;
-    }
-
-    /// <summary>How many rows each (scope, data key version) protects, for <c>admin status</c>.</summary>
-    public async Task<IReadOnlyDictionary<(string Scope, int? Version), int>> CountRowsByKeyAsync()
-    {
-        var counts = new Dictionary<(string, int?), int>();
-        await foreach (var row in ReadAllRowsAsync())
-        {
-            var key = (StateProtector.ScopeOf(row.StateName, row.GrainId), StateProtector.VersionOf(row.Payload));
-            counts[key] = counts.GetValueOrDefault(key) + 1;
-        }
-
-        return counts;
-    }
-
-    /// <summary>Deletes every row of a scope (after its keys were destroyed they are unreadable anyway); returns the count.</summary>
-    public async Task<int> DeleteScopeAsync(string scope)
-    {
-        var deleted = 0;
-        await foreach (var row in ReadAllRowsAsync())
-        {
-            if (StateProtector.ScopeOf(row.StateName, row.GrainId) == scope)
-            {
-                deleted += await SubmitAsync(new PendingWrite(row.StateName, row.GrainId, Payload: null, CurrentEtag: null)) ? 1 : 0;
-            }
-        }
-
-        return deleted;
-    }
-
-    private async IAsyncEnumerable<(string StateName, string GrainId, long Etag, byte[] Payload)> ReadAllRowsAsync()
+    protected override async IAsyncEnumerable<StoredRow> ReadAllRowsAsync()
     {
         await using var connection = await OpenAsync();
         await using var command = connection.CreateCommand();
@@ -173,24 +62,26 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IStoredStates, I
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            yield return (reader.GetString(0), reader.GetString(1), reader.GetInt64(2), (byte[])reader[3]);
+            yield return new StoredRow(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), (byte[])reader[3]);
         }
     }
 
-    public async ValueTask DisposeAsync()
+    protected override async Task<bool> RewriteRowAsync(StoredRow row, byte[] payload)
     {
-        await _queue.DisposeAsync();
-        _writerConnection?.Dispose();
+        await using var connection = await OpenAsync();
+        await using var update = connection.CreateCommand();
+        update.CommandText = "UPDATE grain_state SET payload = $payload WHERE state_name = $name AND grain_id = $id AND etag = $etag";
+        update.Parameters.AddWithValue("$payload", payload);
+        update.Parameters.AddWithValue("$name", row.StateName);
+        update.Parameters.AddWithValue("$id", row.GrainId);
+        update.Parameters.AddWithValue("$etag", row.Etag);
+        return await update.ExecuteNonQueryAsync() == 1;
     }
 
-    // Writes already queued are still committed: the writer drains the queue before it stops.
-    public void Dispose() => _queue.Dispose();
-
-    /// <summary>Queues a write for the writer; true when it was applied, false when its ETag no longer matched.</summary>
-    private Task<bool> SubmitAsync(PendingWrite write) => _queue.SubmitAsync(write);
+    protected override Task<bool> DeleteRowAsync(StoredRow row) => SubmitAsync(new PendingWrite(row.StateName, row.GrainId, Payload: null, CurrentEtag: null));
 
     /// <summary>The one writer's commit: its connection lives across batches; after a failure the next batch opens a fresh one.</summary>
-    private async Task<bool[]> CommitAsync(IReadOnlyList<PendingWrite> batch)
+    protected override async Task<bool[]> CommitAsync(IReadOnlyList<PendingWrite> batch)
     {
         try
         {
@@ -267,12 +158,6 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, IStoredStates, I
     }
 
     private Task<SqliteConnection> OpenAsync() => _tables.OpenAsync();
-
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Storage {Storage}: write of {StateName} for {GrainId} lost an ETag race")]
-    private static partial void LogEtagMismatch(ILogger logger, string storage, string stateName, GrainId grainId);
-
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Storage {Storage}: a commit of {Count} writes failed; none of them is stored")]
-    private static partial void LogCommitFailed(ILogger logger, Exception exception, string storage, int count);
 }
 
 /// <summary>Where and how embedded mode stores grain state: the directory is <c>Vault:DataDirectory</c>, the rest is bound from <c>Vault:Storage</c>.</summary>
