@@ -124,8 +124,9 @@ async function main () {
     '--test-reporter=tap',
     `--test-concurrency=${process.env.COMPAT_CONCURRENCY ?? 4}`,
     // Each file runs in its own process under this bound as well as each test: long files (restart,
-    // load tool) set their own per-test timeouts below it.
-    '--test-timeout=300000',
+    // load tool) set their own per-test timeouts below it. The cluster file (ten multi-process scenarios, about two
+    // minutes on a quiet machine) took 260 s on a loaded one: the bound leaves room for that.
+    '--test-timeout=600000',
     '--test-force-exit', // SDK instances keep token-refresh timers alive
     ...files
   ]
