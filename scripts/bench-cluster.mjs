@@ -6,7 +6,7 @@
 //      (synchronous commit on) on the same PostgreSQL server, target >= 0.7x: end to end through the cluster, and for
 //      the cluster's storage alone (tools/Benchmarks `storage`: 64 writers, ~200-byte values, encrypted, group commit).
 //
-//   dotnet build OrleansVault.sln -c Release && node scripts/bench-cluster.mjs [--seconds 20] [--warmup 10] [--objects 2000] [--out artifacts/bench-cluster]
+//   dotnet build OrleansVault.sln -c Release && node scripts/bench-cluster.mjs [--seconds 20] [--warmup 10] [--objects 2000] [--in-flight 64] [--out artifacts/bench-cluster]
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -28,6 +28,8 @@ const seconds = option('seconds', '20')
 // Five .NET processes compile their hot paths on two cores: a longer warm-up than the single-node bench's 3 s, so the
 // window measures steady state, not the JIT. Both setups get the same.
 const warmup = option('warmup', '10')
+// Writes in flight (closed loop), the same for both setups.
+const inFlight = option('in-flight', '64')
 const objects = option('objects', '2000')
 const out = resolve(option('out', 'artifacts/bench-cluster'))
 mkdirSync(out, { recursive: true })
@@ -39,7 +41,7 @@ const cleanups = []
 function load (name, urls) {
   const json = join(out, `${name}.json`)
   const run = spawnSync('dotnet', [tool, 'run', '--url', urls.join(','), '--project', creds.projectId, '--key', creds.apiKey, '--secret', creds.apiSecret,
-    '--scenario', 'objects', '--objects', objects, '--per-object', '2', '--rate', '0', '--in-flight', '64', '--duration', seconds, '--warmup', warmup,
+    '--scenario', 'objects', '--objects', objects, '--per-object', '2', '--rate', '0', '--in-flight', inFlight, '--duration', seconds, '--warmup', warmup,
     '--drain', '30', '--json', json, '--no-live'], { cwd: REPO_ROOT, encoding: 'utf8' })
   if (run.status !== 0) throw new Error(`load tool failed for ${name}: ${run.stdout}\n${run.stderr}`)
   return JSON.parse(readFileSync(json, 'utf8')).results[0]
