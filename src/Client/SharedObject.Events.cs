@@ -8,10 +8,69 @@ namespace OrleansVault.Client;
 /// <summary>Opening, resubscribing after a reconnect, and dispatching events in order without duplicates.</summary>
 public sealed partial class SharedObject
 {
+    private const string StreamCompleted = "stream.completed";
     private static readonly TimeSpan ResubscribeDelay = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Whether the object was disposed (or its open failed).</summary>
+    internal bool IsDisposed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _disposed;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the object once however many callers ask (single flight): the first call's open runs, with its
+    /// cancellation token, and every caller awaits it. A failed or cancelled open disposes the object.
+    /// </summary>
+    internal Task OpenOnceAsync(CancellationToken cancellationToken)
+    {
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _opening, mine, null) is { } running)
+        {
+            return running.Task;
+        }
+
+        _ = RunOpenAsync(mine, cancellationToken);
+        return mine.Task;
+    }
+
+    private async Task RunOpenAsync(TaskCompletionSource done, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _restore.WaitAsync(cancellationToken);
+            try
+            {
+                await OpenAsync(cancellationToken);
+            }
+            finally
+            {
+                _restore.Release();
+            }
+
+            done.TrySetResult();
+        }
+        catch (Exception error)
+        {
+            await DisposeAsync();
+            if (error is OperationCanceledException)
+            {
+                done.TrySetCanceled(cancellationToken.IsCancellationRequested ? cancellationToken : CancellationToken.None);
+            }
+            else
+            {
+                done.TrySetException(error);
+            }
+        }
+    }
+
     /// <summary>Opens the object and subscribes from the position the gateway reports.</summary>
-    internal async Task OpenAsync(CancellationToken cancellationToken)
+    private async Task OpenAsync(CancellationToken cancellationToken)
     {
         var opened = await _client.InvokeAsync<OpenResult>(NativeProtocol.Methods.Open, [_target], cancellationToken);
         lock (_lock)
@@ -27,6 +86,7 @@ public sealed partial class SharedObject
             await UseEncryptionAsync(passphrase, cancellationToken);
         }
 
+        _opened = true;
         StartPump();
     }
 
@@ -36,6 +96,12 @@ public sealed partial class SharedObject
         await _restore.WaitAsync();
         try
         {
+            if (!_opened)
+            {
+                // Its first open has not run yet: it will open on the connection there is then.
+                return;
+            }
+
             StopPump();
             for (var attempt = 0; !_disposed && _client.Hub.State == HubConnectionState.Connected; attempt++)
             {
@@ -111,6 +177,7 @@ public sealed partial class SharedObject
 
     private async Task PumpAsync(long after, long epoch, CancellationToken cancellationToken)
     {
+        string reason;
         try
         {
             var stream = _client.Hub.StreamAsyncCore<ObjectEventData>(NativeProtocol.Methods.Subscribe, [_handle, after, epoch], cancellationToken);
@@ -118,6 +185,9 @@ public sealed partial class SharedObject
             {
                 Dispatch(e);
             }
+
+            // A normal end while the connection stays up: the gateway closed the object (say a Close from elsewhere).
+            reason = StreamCompleted;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -125,26 +195,28 @@ public sealed partial class SharedObject
         }
         catch (Exception error)
         {
-            if (cancellationToken.IsCancellationRequested || _client.Hub.State != HubConnectionState.Connected)
-            {
-                // The connection dropped: the client's reconnect restores this object.
-                return;
-            }
-
-            // The stream ended while the connection stayed up (the object was closed on the server, or the cluster
-            // did not answer): open and resubscribe from the last event seen.
-            ClientLog.StreamEnded(_logger, _handle, VaultClient.Translate(error).Code);
-            try
-            {
-                await Task.Delay(ResubscribeDelay, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            _ = RestoreAsync();
+            reason = VaultClient.Translate(error).Code;
         }
+
+        if (cancellationToken.IsCancellationRequested || _client.Hub.State != HubConnectionState.Connected)
+        {
+            // Stopped here, or the connection dropped: the client's reconnect restores this object.
+            return;
+        }
+
+        // The stream ended while the connection stayed up (the object was closed on the server, or the cluster did
+        // not answer): open and resubscribe from the last event seen.
+        ClientLog.StreamEnded(_logger, _handle, reason);
+        try
+        {
+            await Task.Delay(ResubscribeDelay, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        _ = RestoreAsync();
     }
 
     private void Dispatch(ObjectEventData data)

@@ -26,6 +26,8 @@ public sealed partial class SharedObject : IAsyncDisposable
     private readonly List<Channel<VaultEvent>> _listeners = [];
     private IValueCipher _cipher = PlainValues.Instance;
     private CancellationTokenSource? _pump;
+    private TaskCompletionSource? _opening;
+    private bool _opened;
     private (string Json, int? KeyVersion)? _presence;
     private UserProof? _presenceProof;
     private string _handle = string.Empty;
@@ -255,7 +257,7 @@ public sealed partial class SharedObject : IAsyncDisposable
             pump.Dispose();
         }
 
-        if (_client.Hub.State == HubConnectionState.Connected)
+        if (_handle.Length > 0 && _client.Hub.State == HubConnectionState.Connected)
         {
             try
             {

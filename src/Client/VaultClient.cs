@@ -128,25 +128,37 @@ public sealed class VaultClient : IAsyncDisposable
     /// Opens a shared object and subscribes to its events. <paramref name="options"/> carries the object-id signature
     /// (for classes that require one) and the end-to-end encryption passphrase.
     /// </summary>
+    /// <remarks>
+    /// One object is open at most once per client: opening it again, or concurrently, returns the same
+    /// <see cref="SharedObject"/> (the first call's <paramref name="options"/> apply) once its one open completed, and
+    /// disposing that instance closes it for every holder. A caller whose <paramref name="cancellationToken"/> fires
+    /// stops waiting; when it was the caller whose open was running, the open is abandoned and the others open again.
+    /// </remarks>
     public async Task<SharedObject> OpenAsync(string objectClass, string objectId, OpenOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         var target = new ObjectRef(objectClass, objectId, options?.IdSignature, options?.IdSignatureKeyVersion);
         var key = objectClass + "/" + objectId;
-        if (_objects.TryGetValue(key, out var existing))
+        while (true)
         {
-            return existing;
-        }
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
 
-        var shared = new SharedObject(this, target, options ?? new OpenOptions());
-        await shared.OpenAsync(cancellationToken);
-        if (!_objects.TryAdd(key, shared))
-        {
-            await shared.DisposeAsync();
-            return _objects[key];
-        }
+            // Registered before it opens, so a reconnect meanwhile restores it too.
+            var shared = _objects.GetOrAdd(key, _ => new SharedObject(this, target, options ?? new OpenOptions()));
+            try
+            {
+                await shared.OpenOnceAsync(cancellationToken).WaitAsync(cancellationToken);
+                if (!shared.IsDisposed)
+                {
+                    return shared;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_disposed.IsCancellationRequested)
+            {
+                // Another caller's open of this object was cancelled (and forgotten): open it again.
+            }
 
-        return shared;
+            Forget(shared);
+        }
     }
 
     /// <summary>Closes every object and the connection.</summary>
