@@ -5,143 +5,10 @@ using OrleansVault.Protocol;
 
 namespace OrleansVault.Client;
 
-/// <summary>Opening, resubscribing after a reconnect, and dispatching events in order without duplicates.</summary>
+/// <summary>The event stream: subscribing from the last event seen, and dispatching events in order without duplicates.</summary>
 public sealed partial class SharedObject
 {
     private const string StreamCompleted = "stream.completed";
-    private static readonly TimeSpan ResubscribeDelay = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>Whether the object was disposed (or its open failed).</summary>
-    internal bool IsDisposed
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _disposed;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Opens the object once however many callers ask (single flight): the first call's open runs, with its
-    /// cancellation token, and every caller awaits it. A failed or cancelled open disposes the object.
-    /// </summary>
-    internal Task OpenOnceAsync(CancellationToken cancellationToken)
-    {
-        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (Interlocked.CompareExchange(ref _opening, mine, null) is { } running)
-        {
-            return running.Task;
-        }
-
-        _ = RunOpenAsync(mine, cancellationToken);
-        return mine.Task;
-    }
-
-    private async Task RunOpenAsync(TaskCompletionSource done, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _restore.WaitAsync(cancellationToken);
-            try
-            {
-                await OpenAsync(cancellationToken);
-            }
-            finally
-            {
-                _restore.Release();
-            }
-
-            done.TrySetResult();
-        }
-        catch (Exception error)
-        {
-            await DisposeAsync();
-            if (error is OperationCanceledException)
-            {
-                done.TrySetCanceled(cancellationToken.IsCancellationRequested ? cancellationToken : CancellationToken.None);
-            }
-            else
-            {
-                done.TrySetException(error);
-            }
-        }
-    }
-
-    /// <summary>Opens the object and subscribes from the position the gateway reports.</summary>
-    private async Task OpenAsync(CancellationToken cancellationToken)
-    {
-        var opened = await _client.InvokeAsync<OpenResult>(NativeProtocol.Methods.Open, [_target], cancellationToken);
-        lock (_lock)
-        {
-            _handle = opened.Handle;
-            ConnectionId = opened.ConnectionId;
-            _epoch = opened.Epoch;
-            _lastSequence = opened.Sequence;
-        }
-
-        if (_options.Passphrase is { } passphrase)
-        {
-            await UseEncryptionAsync(passphrase, cancellationToken);
-        }
-
-        _opened = true;
-        StartPump();
-    }
-
-    /// <summary>After a reconnect: open again, join presence again if joined, and resubscribe after the last event seen.</summary>
-    internal async Task RestoreAsync()
-    {
-        await _restore.WaitAsync();
-        try
-        {
-            if (!_opened)
-            {
-                // Its first open has not run yet: it will open on the connection there is then.
-                return;
-            }
-
-            StopPump();
-            for (var attempt = 0; !_disposed && _client.Hub.State == HubConnectionState.Connected; attempt++)
-            {
-                try
-                {
-                    var opened = await _client.InvokeAsync<OpenResult>(NativeProtocol.Methods.Open, [_target], _client.Disposing);
-                    (string Json, int? KeyVersion)? presence;
-                    UserProof? proof;
-                    lock (_lock)
-                    {
-                        _handle = opened.Handle;
-                        ConnectionId = opened.ConnectionId;
-                        presence = _presence;
-                        proof = _presenceProof;
-                    }
-
-                    if (presence is { } joined)
-                    {
-                        await _client.InvokeAsync(NativeProtocol.Methods.Join, [_handle, joined.Json, joined.KeyVersion, proof], _client.Disposing);
-                    }
-
-                    StartPump();
-                    return;
-                }
-                catch (VaultClientException error) when (!_disposed)
-                {
-                    ClientLog.RestoreFailed(_logger, _handle, error.Code);
-                    await Task.Delay(ResubscribeDelay * Math.Min(attempt + 1, 10), _client.Disposing);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The client is being disposed.
-        }
-        finally
-        {
-            _restore.Release();
-        }
-    }
 
     private void StartPump()
     {
@@ -156,7 +23,7 @@ public sealed partial class SharedObject
 
             _pump?.Cancel();
             _pump?.Dispose();
-            pump = CancellationTokenSource.CreateLinkedTokenSource(_client.Disposing);
+            pump = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
             _pump = pump;
             after = _lastSequence;
             epoch = _epoch;
@@ -216,7 +83,7 @@ public sealed partial class SharedObject
             return;
         }
 
-        _ = RestoreAsync();
+        _ = RestoreAsync(reconnection: null);
     }
 
     private void Dispatch(ObjectEventData data)

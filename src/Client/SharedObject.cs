@@ -24,6 +24,7 @@ public sealed partial class SharedObject : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _restore = new(1, 1);
     private readonly List<Channel<VaultEvent>> _listeners = [];
+    private readonly CancellationTokenSource _lifetime;
     private IValueCipher _cipher = PlainValues.Instance;
     private CancellationTokenSource? _pump;
     private TaskCompletionSource? _opening;
@@ -42,6 +43,7 @@ public sealed partial class SharedObject : IAsyncDisposable
         _options = options;
         _json = client.Options.JsonOptions ?? JsonSerializerOptions.Web;
         _logger = client.Options.LoggerFactory?.CreateLogger<SharedObject>() ?? NullLogger<SharedObject>.Instance;
+        _lifetime = CancellationTokenSource.CreateLinkedTokenSource(client.Disposing);
     }
 
     /// <summary>Raised for every event (after the specific event below).</summary>
@@ -251,6 +253,9 @@ public sealed partial class SharedObject : IAsyncDisposable
         }
 
         _client.Forget(this);
+
+        // Stops a restore under way (its waits and calls) as well as the event pump.
+        await _lifetime.CancelAsync();
         if (pump is not null)
         {
             await pump.CancelAsync();

@@ -33,6 +33,7 @@ public sealed class VaultClient : IAsyncDisposable
     private readonly AccessTokenSource _tokens;
     private readonly CancellationTokenSource _disposed = new();
     private readonly ILogger _logger;
+    private long _connectionNumber;
 
     private VaultClient(VaultClientOptions options)
     {
@@ -91,7 +92,10 @@ public sealed class VaultClient : IAsyncDisposable
     /// <summary>Raised when the connection dropped and the client starts reconnecting.</summary>
     public event Action<Exception?>? Reconnecting;
 
-    /// <summary>Raised once the connection is back and every open object resubscribed.</summary>
+    /// <summary>
+    /// Raised once the connection is back and every open object made its first restore attempt (side by side): it
+    /// resubscribed, failed for good (<see cref="SharedObject.RestoreFailed"/>), or retries in the background.
+    /// </summary>
     public event Action? Reconnected;
 
     /// <summary>Raised when the connection ended for good (disposed, or the server refused a reconnect).</summary>
@@ -106,6 +110,9 @@ public sealed class VaultClient : IAsyncDisposable
     internal HubConnection Hub { get; }
 
     internal CancellationToken Disposing => _disposed.Token;
+
+    /// <summary>Counts reconnects: an object remembers the number it opened on, so a reconnect restores only those opened before it.</summary>
+    internal long ConnectionNumber => Interlocked.Read(ref _connectionNumber);
 
     /// <summary>Connects to the gateway.</summary>
     public static async Task<VaultClient> ConnectAsync(VaultClientOptions options, CancellationToken cancellationToken = default)
@@ -229,12 +236,9 @@ public sealed class VaultClient : IAsyncDisposable
 
     private async Task OnReconnectedAsync(string? connectionId)
     {
+        var number = Interlocked.Increment(ref _connectionNumber);
         ClientLog.Reconnected(_logger, _objects.Count);
-        foreach (var shared in _objects.Values)
-        {
-            await shared.RestoreAsync();
-        }
-
+        await Task.WhenAll(_objects.Values.Select(shared => shared.RestoreAsync(number)));
         Reconnected?.Invoke();
     }
 
