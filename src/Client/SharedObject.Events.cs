@@ -50,7 +50,8 @@ public sealed partial class SharedObject
             var stream = _client.Hub.StreamAsyncCore<ObjectEventData>(NativeProtocol.Methods.Subscribe, [_handle, after, epoch], cancellationToken);
             await foreach (var e in stream.WithCancellation(cancellationToken))
             {
-                Dispatch(e);
+                // Decrypted before the dispatch lock: an unknown key version fetches the settings, and keys derive slowly.
+                Dispatch(e, await PlaintextOfAsync(e, cancellationToken));
             }
 
             // A normal end while the connection stays up: the gateway closed the object (say a Close from elsewhere).
@@ -86,7 +87,7 @@ public sealed partial class SharedObject
         _ = RestoreAsync(reconnection: null);
     }
 
-    private void Dispatch(ObjectEventData data)
+    private void Dispatch(ObjectEventData data, string? plaintext)
     {
         VaultEvent e;
         Channel<VaultEvent>[] listeners;
@@ -109,7 +110,7 @@ public sealed partial class SharedObject
                 _lastSequence = data.Sequence;
             }
 
-            e = new VaultEvent(data, PlaintextOf(data), _json);
+            e = new VaultEvent(data, plaintext, _json);
             listeners = [.. _listeners];
         }
 
@@ -128,24 +129,6 @@ public sealed partial class SharedObject
         }
     }
 
-    private string? PlaintextOf(ObjectEventData data)
-    {
-        try
-        {
-            return data.Kind switch
-            {
-                EventKind.SetItem when data.Item is { } item => _cipher.Open(item.ValueJson, item.KeyVersion),
-                EventKind.Message or EventKind.PresenceJoin when data.PayloadJson is { } payload => _cipher.Open(payload, data.KeyVersion),
-                _ => null,
-            };
-        }
-        catch (VaultClientException)
-        {
-            // Not decryptable with this passphrase (another key, or tampered): hand over the stored form.
-            return data.Item?.ValueJson ?? data.PayloadJson;
-        }
-    }
-
     private void Raise(EventHandler<VaultEvent>? handler, VaultEvent e)
     {
         if (handler is null)
@@ -161,21 +144,6 @@ public sealed partial class SharedObject
         {
             // One application handler's bug must not stop the object's events.
             ClientLog.HandlerFailed(_logger, _handle, error.GetType().Name);
-        }
-    }
-
-    private async Task UseEncryptionAsync(string passphrase, CancellationToken cancellationToken)
-    {
-        var settings = await _client.InvokeAsync<EncryptionData>(NativeProtocol.Methods.GetEncryption, [_handle, null], cancellationToken);
-        _cipher = EndToEndValues.Create(passphrase, _target, settings);
-    }
-
-    /// <summary>Before reading values labelled with a key version this client has not seen (another client rotated), fetch the settings again.</summary>
-    private async Task LearnKeyVersionsAsync(IEnumerable<int?> keyVersions, CancellationToken cancellationToken)
-    {
-        if (_cipher is EndToEndValues values && keyVersions.Any(v => v is >= 0 && !values.Knows(v.Value)))
-        {
-            values.Update(await _client.InvokeAsync<EncryptionData>(NativeProtocol.Methods.GetEncryption, [_handle, null], cancellationToken));
         }
     }
 
