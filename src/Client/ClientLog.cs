@@ -20,6 +20,12 @@ internal static partial class ClientLog
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Object {Handle}: its event stream ended ({Code}); resubscribing")]
     public static partial void StreamEnded(ILogger logger, string handle, string code);
 
+    [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "Object {Handle}: restoring after a reconnect failed for good ({Code}); the object is closed")]
+    public static partial void RestoreAbandoned(ILogger logger, string handle, string code);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Object {Handle}: joining presence again failed for good ({Code}); its events go on without the presence entry")]
+    public static partial void RejoinAbandoned(ILogger logger, string handle, string code);
+
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Object {Handle}: an event handler threw {ErrorType}")]
     public static partial void HandlerFailed(ILogger logger, string handle, string errorType);
 }

@@ -5,77 +5,10 @@ using OrleansVault.Protocol;
 
 namespace OrleansVault.Client;
 
-/// <summary>Opening, resubscribing after a reconnect, and dispatching events in order without duplicates.</summary>
+/// <summary>The event stream: subscribing from the last event seen, and dispatching events in order without duplicates.</summary>
 public sealed partial class SharedObject
 {
-    private static readonly TimeSpan ResubscribeDelay = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>Opens the object and subscribes from the position the gateway reports.</summary>
-    internal async Task OpenAsync(CancellationToken cancellationToken)
-    {
-        var opened = await _client.InvokeAsync<OpenResult>(NativeProtocol.Methods.Open, [_target], cancellationToken);
-        lock (_lock)
-        {
-            _handle = opened.Handle;
-            ConnectionId = opened.ConnectionId;
-            _epoch = opened.Epoch;
-            _lastSequence = opened.Sequence;
-        }
-
-        if (_options.Passphrase is { } passphrase)
-        {
-            await UseEncryptionAsync(passphrase, cancellationToken);
-        }
-
-        StartPump();
-    }
-
-    /// <summary>After a reconnect: open again, join presence again if joined, and resubscribe after the last event seen.</summary>
-    internal async Task RestoreAsync()
-    {
-        await _restore.WaitAsync();
-        try
-        {
-            StopPump();
-            for (var attempt = 0; !_disposed && _client.Hub.State == HubConnectionState.Connected; attempt++)
-            {
-                try
-                {
-                    var opened = await _client.InvokeAsync<OpenResult>(NativeProtocol.Methods.Open, [_target], _client.Disposing);
-                    (string Json, int? KeyVersion)? presence;
-                    UserProof? proof;
-                    lock (_lock)
-                    {
-                        _handle = opened.Handle;
-                        ConnectionId = opened.ConnectionId;
-                        presence = _presence;
-                        proof = _presenceProof;
-                    }
-
-                    if (presence is { } joined)
-                    {
-                        await _client.InvokeAsync(NativeProtocol.Methods.Join, [_handle, joined.Json, joined.KeyVersion, proof], _client.Disposing);
-                    }
-
-                    StartPump();
-                    return;
-                }
-                catch (VaultClientException error) when (!_disposed)
-                {
-                    ClientLog.RestoreFailed(_logger, _handle, error.Code);
-                    await Task.Delay(ResubscribeDelay * Math.Min(attempt + 1, 10), _client.Disposing);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The client is being disposed.
-        }
-        finally
-        {
-            _restore.Release();
-        }
-    }
+    private const string StreamCompleted = "stream.completed";
 
     private void StartPump()
     {
@@ -90,7 +23,7 @@ public sealed partial class SharedObject
 
             _pump?.Cancel();
             _pump?.Dispose();
-            pump = CancellationTokenSource.CreateLinkedTokenSource(_client.Disposing);
+            pump = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
             _pump = pump;
             after = _lastSequence;
             epoch = _epoch;
@@ -111,13 +44,18 @@ public sealed partial class SharedObject
 
     private async Task PumpAsync(long after, long epoch, CancellationToken cancellationToken)
     {
+        string reason;
         try
         {
             var stream = _client.Hub.StreamAsyncCore<ObjectEventData>(NativeProtocol.Methods.Subscribe, [_handle, after, epoch], cancellationToken);
             await foreach (var e in stream.WithCancellation(cancellationToken))
             {
-                Dispatch(e);
+                // Decrypted before the dispatch lock: an unknown key version fetches the settings, and keys derive slowly.
+                Dispatch(e, await PlaintextOfAsync(e, cancellationToken));
             }
+
+            // A normal end while the connection stays up: the gateway closed the object (say a Close from elsewhere).
+            reason = StreamCompleted;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -125,29 +63,31 @@ public sealed partial class SharedObject
         }
         catch (Exception error)
         {
-            if (cancellationToken.IsCancellationRequested || _client.Hub.State != HubConnectionState.Connected)
-            {
-                // The connection dropped: the client's reconnect restores this object.
-                return;
-            }
-
-            // The stream ended while the connection stayed up (the object was closed on the server, or the cluster
-            // did not answer): open and resubscribe from the last event seen.
-            ClientLog.StreamEnded(_logger, _handle, VaultClient.Translate(error).Code);
-            try
-            {
-                await Task.Delay(ResubscribeDelay, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            _ = RestoreAsync();
+            reason = VaultClient.Translate(error).Code;
         }
+
+        if (cancellationToken.IsCancellationRequested || _client.Hub.State != HubConnectionState.Connected)
+        {
+            // Stopped here, or the connection dropped: the client's reconnect restores this object.
+            return;
+        }
+
+        // The stream ended while the connection stayed up (the object was closed on the server, or the cluster did
+        // not answer): open and resubscribe from the last event seen.
+        ClientLog.StreamEnded(_logger, _handle, reason);
+        try
+        {
+            await Task.Delay(ResubscribeDelay, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        _ = RestoreAsync(reconnection: null);
     }
 
-    private void Dispatch(ObjectEventData data)
+    private void Dispatch(ObjectEventData data, string? plaintext)
     {
         VaultEvent e;
         Channel<VaultEvent>[] listeners;
@@ -170,7 +110,7 @@ public sealed partial class SharedObject
                 _lastSequence = data.Sequence;
             }
 
-            e = new VaultEvent(data, PlaintextOf(data), _json);
+            e = new VaultEvent(data, plaintext, _json);
             listeners = [.. _listeners];
         }
 
@@ -189,24 +129,6 @@ public sealed partial class SharedObject
         }
     }
 
-    private string? PlaintextOf(ObjectEventData data)
-    {
-        try
-        {
-            return data.Kind switch
-            {
-                EventKind.SetItem when data.Item is { } item => _cipher.Open(item.ValueJson, item.KeyVersion),
-                EventKind.Message or EventKind.PresenceJoin when data.PayloadJson is { } payload => _cipher.Open(payload, data.KeyVersion),
-                _ => null,
-            };
-        }
-        catch (VaultClientException)
-        {
-            // Not decryptable with this passphrase (another key, or tampered): hand over the stored form.
-            return data.Item?.ValueJson ?? data.PayloadJson;
-        }
-    }
-
     private void Raise(EventHandler<VaultEvent>? handler, VaultEvent e)
     {
         if (handler is null)
@@ -222,21 +144,6 @@ public sealed partial class SharedObject
         {
             // One application handler's bug must not stop the object's events.
             ClientLog.HandlerFailed(_logger, _handle, error.GetType().Name);
-        }
-    }
-
-    private async Task UseEncryptionAsync(string passphrase, CancellationToken cancellationToken)
-    {
-        var settings = await _client.InvokeAsync<EncryptionData>(NativeProtocol.Methods.GetEncryption, [_handle, null], cancellationToken);
-        _cipher = EndToEndValues.Create(passphrase, _target, settings);
-    }
-
-    /// <summary>Before reading values labelled with a key version this client has not seen (another client rotated), fetch the settings again.</summary>
-    private async Task LearnKeyVersionsAsync(IEnumerable<int?> keyVersions, CancellationToken cancellationToken)
-    {
-        if (_cipher is EndToEndValues values && keyVersions.Any(v => v is >= 0 && !values.Knows(v.Value)))
-        {
-            values.Update(await _client.InvokeAsync<EncryptionData>(NativeProtocol.Methods.GetEncryption, [_handle, null], cancellationToken));
         }
     }
 

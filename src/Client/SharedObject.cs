@@ -24,8 +24,11 @@ public sealed partial class SharedObject : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _restore = new(1, 1);
     private readonly List<Channel<VaultEvent>> _listeners = [];
+    private readonly CancellationTokenSource _lifetime;
     private IValueCipher _cipher = PlainValues.Instance;
     private CancellationTokenSource? _pump;
+    private TaskCompletionSource? _opening;
+    private bool _opened;
     private (string Json, int? KeyVersion)? _presence;
     private UserProof? _presenceProof;
     private string _handle = string.Empty;
@@ -40,6 +43,7 @@ public sealed partial class SharedObject : IAsyncDisposable
         _options = options;
         _json = client.Options.JsonOptions ?? JsonSerializerOptions.Web;
         _logger = client.Options.LoggerFactory?.CreateLogger<SharedObject>() ?? NullLogger<SharedObject>.Instance;
+        _lifetime = CancellationTokenSource.CreateLinkedTokenSource(client.Disposing);
     }
 
     /// <summary>Raised for every event (after the specific event below).</summary>
@@ -249,13 +253,16 @@ public sealed partial class SharedObject : IAsyncDisposable
         }
 
         _client.Forget(this);
+
+        // Stops a restore under way (its waits and calls) as well as the event pump.
+        await _lifetime.CancelAsync();
         if (pump is not null)
         {
             await pump.CancelAsync();
             pump.Dispose();
         }
 
-        if (_client.Hub.State == HubConnectionState.Connected)
+        if (_handle.Length > 0 && _client.Hub.State == HubConnectionState.Connected)
         {
             try
             {

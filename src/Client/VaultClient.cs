@@ -33,6 +33,7 @@ public sealed class VaultClient : IAsyncDisposable
     private readonly AccessTokenSource _tokens;
     private readonly CancellationTokenSource _disposed = new();
     private readonly ILogger _logger;
+    private long _connectionNumber;
 
     private VaultClient(VaultClientOptions options)
     {
@@ -91,7 +92,10 @@ public sealed class VaultClient : IAsyncDisposable
     /// <summary>Raised when the connection dropped and the client starts reconnecting.</summary>
     public event Action<Exception?>? Reconnecting;
 
-    /// <summary>Raised once the connection is back and every open object resubscribed.</summary>
+    /// <summary>
+    /// Raised once the connection is back and every open object made its first restore attempt (side by side): it
+    /// resubscribed, failed for good (<see cref="SharedObject.RestoreFailed"/>), or retries in the background.
+    /// </summary>
     public event Action? Reconnected;
 
     /// <summary>Raised when the connection ended for good (disposed, or the server refused a reconnect).</summary>
@@ -106,6 +110,9 @@ public sealed class VaultClient : IAsyncDisposable
     internal HubConnection Hub { get; }
 
     internal CancellationToken Disposing => _disposed.Token;
+
+    /// <summary>Counts reconnects: an object remembers the number it opened on, so a reconnect restores only those opened before it.</summary>
+    internal long ConnectionNumber => Interlocked.Read(ref _connectionNumber);
 
     /// <summary>Connects to the gateway.</summary>
     public static async Task<VaultClient> ConnectAsync(VaultClientOptions options, CancellationToken cancellationToken = default)
@@ -128,25 +135,37 @@ public sealed class VaultClient : IAsyncDisposable
     /// Opens a shared object and subscribes to its events. <paramref name="options"/> carries the object-id signature
     /// (for classes that require one) and the end-to-end encryption passphrase.
     /// </summary>
+    /// <remarks>
+    /// One object is open at most once per client: opening it again, or concurrently, returns the same
+    /// <see cref="SharedObject"/> (the first call's <paramref name="options"/> apply) once its one open completed, and
+    /// disposing that instance closes it for every holder. A caller whose <paramref name="cancellationToken"/> fires
+    /// stops waiting; when it was the caller whose open was running, the open is abandoned and the others open again.
+    /// </remarks>
     public async Task<SharedObject> OpenAsync(string objectClass, string objectId, OpenOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         var target = new ObjectRef(objectClass, objectId, options?.IdSignature, options?.IdSignatureKeyVersion);
         var key = objectClass + "/" + objectId;
-        if (_objects.TryGetValue(key, out var existing))
+        while (true)
         {
-            return existing;
-        }
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
 
-        var shared = new SharedObject(this, target, options ?? new OpenOptions());
-        await shared.OpenAsync(cancellationToken);
-        if (!_objects.TryAdd(key, shared))
-        {
-            await shared.DisposeAsync();
-            return _objects[key];
-        }
+            // Registered before it opens, so a reconnect meanwhile restores it too.
+            var shared = _objects.GetOrAdd(key, _ => new SharedObject(this, target, options ?? new OpenOptions()));
+            try
+            {
+                await shared.OpenOnceAsync(cancellationToken).WaitAsync(cancellationToken);
+                if (!shared.IsDisposed)
+                {
+                    return shared;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_disposed.IsCancellationRequested)
+            {
+                // Another caller's open of this object was cancelled (and forgotten): open it again.
+            }
 
-        return shared;
+            Forget(shared);
+        }
     }
 
     /// <summary>Closes every object and the connection.</summary>
@@ -217,12 +236,9 @@ public sealed class VaultClient : IAsyncDisposable
 
     private async Task OnReconnectedAsync(string? connectionId)
     {
+        var number = Interlocked.Increment(ref _connectionNumber);
         ClientLog.Reconnected(_logger, _objects.Count);
-        foreach (var shared in _objects.Values)
-        {
-            await shared.RestoreAsync();
-        }
-
+        await Task.WhenAll(_objects.Values.Select(shared => shared.RestoreAsync(number)));
         Reconnected?.Invoke();
     }
 

@@ -33,6 +33,13 @@ public sealed class VaultClientException : Exception
 
     /// <summary>Whether retrying later may succeed (the cluster was unavailable, or a rate limit).</summary>
     public bool IsTransient => Code is ClientErrorCodes.Unavailable or ClientErrorCodes.RequestRate or ClientErrorCodes.Disconnected;
+
+    /// <summary>
+    /// Whether the same request can never succeed as it is: authentication, authorization (an expired identity token, a
+    /// revoked object-id signature), validation, not-found and encryption errors. Everything else may pass later.
+    /// </summary>
+    public bool IsPermanent =>
+        ClientErrorCodes.PermanentKinds.Any(kind => Code.StartsWith(kind, StringComparison.Ordinal));
 }
 
 /// <summary>Error codes the client itself raises, and the server codes it treats specially.</summary>
@@ -52,4 +59,7 @@ public static class ClientErrorCodes
 
     /// <summary>Too many calls; retry in a moment.</summary>
     public const string RequestRate = "limitError.requests.retry";
+
+    /// <summary>The kinds (code prefixes) of errors that retrying cannot fix (<see cref="VaultClientException.IsPermanent"/>).</summary>
+    internal static readonly string[] PermanentKinds = ["authenticationError.", "authorizationError.", "validationError.", "notFoundError.", "encryptionError."];
 }

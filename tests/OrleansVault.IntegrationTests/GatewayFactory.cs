@@ -58,6 +58,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 
     public CapturingLoggerProvider Logs { get; } = new();
 
+    /// <summary>More service registrations for the gateway (say a grain call filter that holds a call).</summary>
+    public Action<IServiceCollection>? ExtraServices { get; init; }
+
     public string BasicHeader => BasicFor(ApiKey, Secret);
 
     public static string BasicFor(string key, string secret) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{key}:{secret}"));
@@ -109,6 +112,8 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
                 services.RemoveAll<TimeProvider>();
                 services.AddSingleton(Clock);
             }
+
+            ExtraServices?.Invoke(services);
         });
     }
 

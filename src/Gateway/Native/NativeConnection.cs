@@ -16,6 +16,7 @@ public sealed class NativeConnection
     private readonly Action<NativeConnection, string, string> _disconnect;
     private int _queued;
     private int _overflowed;
+    private int _closed;
 
     internal NativeConnection(string hubConnectionId, NativeCredentials credentials, RateBucket? rate, int maxQueued, Action<NativeConnection, string, string> disconnect)
     {
@@ -34,6 +35,12 @@ public sealed class NativeConnection
 
     /// <summary>The objects this connection opened, by handle (<c>class/id</c>).</summary>
     public ConcurrentDictionary<string, NativeObjectSession> Objects { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether the hub connection ended (its <c>OnDisconnectedAsync</c> began). Calls of the connection may still be in
+    /// flight then (they run in parallel): one that registered something with an object checks this afterwards and undoes it.
+    /// </summary>
+    public bool IsClosed => Volatile.Read(ref _closed) == 1;
 
     /// <summary>Set once the connection counted against the connection limits (so it is released exactly once).</summary>
     public bool CountedTowardsLimits { get; set; }
@@ -75,6 +82,9 @@ public sealed class NativeConnection
     }
 
     internal void Dequeued() => Interlocked.Decrement(ref _queued);
+
+    /// <summary>Marks the connection ended, before its objects are closed (so an open in flight sees it).</summary>
+    internal void MarkClosed() => Interlocked.Exchange(ref _closed, 1);
 
     /// <summary>Drops the connection, telling the client why (the close message carries the code).</summary>
     public void Disconnect(string code, string message) => _disconnect(this, code, message);

@@ -23,6 +23,7 @@ public sealed class NativeObjectSession : IFeedSubscriber
     private long _cursor;
     private long _lastSent;
     private volatile bool _attached;
+    private volatile bool _closed;
     private volatile JoinedPresence? _presence;
 
     public NativeObjectSession(NativeConnection connection, ObjectAddress address, string connectionId, ISharedObjectGrain grain)
@@ -47,8 +48,11 @@ public sealed class NativeObjectSession : IFeedSubscriber
 
     public long LastSent => Interlocked.Read(ref _lastSent);
 
+    /// <summary>Whether the session was closed (the object closed, or its connection ended).</summary>
+    public bool IsClosed => _closed;
+
     public ConnectionRestore? Registration =>
-        !_attached ? null : _presence is { } joined ? joined.For(ConnectionId, Owner) : new ConnectionRestore(ConnectionId, Owner, null, null, null);
+        !_attached || _closed ? null : _presence is { } joined ? joined.For(ConnectionId, Owner) : new ConnectionRestore(ConnectionId, Owner, null, null, null);
 
     /// <summary>Who may resume this connection: the caller's API key.</summary>
     public string Owner => _connection.Caller.KeyId;
@@ -148,12 +152,13 @@ public sealed class NativeObjectSession : IFeedSubscriber
         }
     }
 
-    /// <summary>Ends the stream (the object was closed, or the connection is going away).</summary>
-    public void EndStream(Exception? error = null)
+    /// <summary>Marks the session closed and ends its stream (the object was closed, or the connection is going away).</summary>
+    public void Close()
     {
+        _closed = true;
         lock (_lock)
         {
-            _stream?.Writer.TryComplete(error);
+            _stream?.Writer.TryComplete();
         }
     }
 
@@ -172,7 +177,9 @@ public sealed class NativeObjectSession : IFeedSubscriber
                 }
                 else if (after < startCursor)
                 {
-                    missed = await Grain.GetEventsAfter(after);
+                    // Only history of the epoch the client asks about is replayed (and labelled with it): should the
+                    // object have started another epoch meanwhile, its events are another numbering, so refetch.
+                    missed = await Grain.GetEventsInEpochAfter(startEpoch, after);
                     refetch = missed is null;
                 }
             }

@@ -93,6 +93,8 @@ public sealed class VaultHub(
             return;
         }
 
+        // Before closing its objects: an Open or Join of this connection still in flight sees it and undoes itself.
+        connection.MarkClosed();
         foreach (var handle in connection.Objects.Keys.ToArray())
         {
             if (connection.Objects.TryRemove(handle, out var session))
@@ -141,6 +143,12 @@ public sealed class VaultHub(
         {
             session.Feed = await feeds.AddAsync(address.GrainKey, session);
             var attached = await grain.Attach(session.ConnectionId, session.Owner, session.Feed.Reference);
+            if (connection.IsClosed || session.IsClosed)
+            {
+                // The connection ended (or the object was closed) while this open was in flight: detach what it attached.
+                throw VaultException.Validation(ErrorCodes.ObjectNotOpen, "The object was closed while it was being opened.");
+            }
+
             return session.Start(attached.Epoch, attached.Sequence);
         }
         catch
@@ -273,6 +281,14 @@ public sealed class VaultHub(
         var userId = await VerifyIdentityAsync(session, dataJson, proof);
         await session.Grain.Join(session.ConnectionId, dataJson, keyVersion, userId);
         session.Joined(new JoinedPresence(dataJson, keyVersion, userId));
+        if (session.IsClosed)
+        {
+            // Closed (or its connection ended) while the join was in flight: its close may have left presence before
+            // this join arrived, so leave again rather than keep an entry nobody will remove.
+            session.Joined(null);
+            await session.Grain.Leave(session.ConnectionId);
+            throw VaultException.Validation(ErrorCodes.ObjectNotOpen, "The object was closed while joining its presence.");
+        }
     }
 
     public async Task Leave(string handle)
@@ -315,7 +331,7 @@ public sealed class VaultHub(
 
     private async Task CloseSessionAsync(NativeObjectSession session)
     {
-        session.EndStream();
+        session.Close();
         try
         {
             var reference = session.Feed?.Reference;

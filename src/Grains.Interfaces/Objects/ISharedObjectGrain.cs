@@ -92,6 +92,13 @@ public interface ISharedObjectGrain : IGrainWithStringKey
     [Alias("GetEventsAfter")]
     Task<IReadOnlyList<ObjectEvent>?> GetEventsAfter(long sequence);
 
+    /// <summary>
+    /// The events after <paramref name="sequence"/> of <paramref name="epoch"/>; null when the object is in another epoch
+    /// (its numbering started again) or its history no longer covers them.
+    /// </summary>
+    [Alias("GetEventsInEpochAfter")]
+    Task<IReadOnlyList<ObjectEvent>?> GetEventsInEpochAfter(long epoch, long sequence);
+
     [Alias("GetEncryptionSettings")]
     Task<EncryptionSettingsInfo> GetEncryptionSettings(int saltLength);
 

@@ -37,6 +37,9 @@ public sealed partial class SharedObjectGrain
         return Task.FromResult(EventsAfter(sequence, _published));
     }
 
+    public Task<IReadOnlyList<ObjectEvent>?> GetEventsInEpochAfter(long epoch, long sequence) =>
+        Task.FromResult(epoch == State.Epoch ? EventsAfter(sequence, _published) : null);
+
     public async Task SendMessage(MessageCommand command)
     {
         CheckSize(command.PayloadJson);

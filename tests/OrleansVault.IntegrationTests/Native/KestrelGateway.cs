@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,9 +20,9 @@ public sealed class KestrelGateway : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
-    public static KestrelGateway Start(IDictionary<string, string?>? settings = null)
+    public static KestrelGateway Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
-        var factory = new GatewayFactory(settings: settings);
+        var factory = new GatewayFactory(settings: settings) { ExtraServices = services };
         factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
         var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -44,6 +45,14 @@ public sealed class KestrelGateway : IAsyncDisposable
         var http = new HttpClient { BaseAddress = BaseUrl };
         http.DefaultRequestHeaders.Authorization = System.Net.Http.Headers.AuthenticationHeaderValue.Parse(Factory.BasicHeader);
         return http;
+    }
+
+    /// <summary>Writes <c>{"value": value}</c> to an item over the HTTP API (another door, so no native client is involved).</summary>
+    public async Task WriteOverHttpAsync(string cls, string id, string key, int value)
+    {
+        using var http = Http();
+        using var response = await http.PostAsJsonAsync($"/project/{GatewayFactory.ProjectId}/cache/{cls}/{id}/{key}", new { value });
+        response.EnsureSuccessStatusCode();
     }
 
     public async Task<string> TokenAsync(string? origin = null)

@@ -36,8 +36,7 @@ public sealed class NativeLimitTests
         {
             try
             {
-                await vault.OpenAsync("limits", "c" + i);
-                await vault.InvokeAsync(NativeProtocol.Methods.Close, ["limits/c" + i], CancellationToken.None);
+                await (await vault.OpenAsync("limits", "c" + i)).DisposeAsync();
             }
             catch (VaultClientException error) when (error.Code == "limitError.requests.retry")
             {

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using OrleansVault.Client;
 using OrleansVault.Gateway.Native;
 using OrleansVault.Protocol;
@@ -12,13 +11,6 @@ public sealed class NativeResumeTests
     private static readonly TimeSpan[] SlowReconnect = [TimeSpan.FromSeconds(2)];
 
     private static string NewId() => "r" + Guid.NewGuid().ToString("N");
-
-    private static async Task WriteOverHttpAsync(KestrelGateway gateway, string cls, string id, string key, int value)
-    {
-        using var http = gateway.Http();
-        using var response = await http.PostAsJsonAsync($"/project/{GatewayFactory.ProjectId}/cache/{cls}/{id}/{key}", new { value });
-        response.EnsureSuccessStatusCode();
-    }
 
     /// <summary>Drops every hub connection the way a stopping gateway does; clients reconnect on their own.</summary>
     private static void DropConnections(KestrelGateway gateway) =>
@@ -37,7 +29,7 @@ public sealed class NativeResumeTests
         await shared.JoinAsync(new { name = "me" });
         for (var i = 0; i < 5; i++)
         {
-            await WriteOverHttpAsync(gateway, "resume", id, "before" + i, i);
+            await gateway.WriteOverHttpAsync("resume", id, "before" + i, i);
         }
 
         await log.WaitForAsync(e => e.Key == "before4", "the writes before the drop");
@@ -50,12 +42,12 @@ public sealed class NativeResumeTests
         // Written while the client is away: these are the gap.
         for (var i = 0; i < 20; i++)
         {
-            await WriteOverHttpAsync(gateway, "resume", id, "during" + i, i);
+            await gateway.WriteOverHttpAsync("resume", id, "during" + i, i);
         }
 
         Assert.NotEqual(Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected, vault.State);
         await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref reconnected) == 1), "the reconnect");
-        await WriteOverHttpAsync(gateway, "resume", id, "after", 1);
+        await gateway.WriteOverHttpAsync("resume", id, "after", 1);
         await log.WaitForAsync(e => e.Key == "after", "the write after the reconnect");
 
         var items = log.Snapshot().Where(e => e.Kind == EventKind.SetItem).ToList();
@@ -79,14 +71,14 @@ public sealed class NativeResumeTests
         await using var vault = await gateway.ConnectAsync(reconnectDelays: SlowReconnect);
         var shared = await vault.OpenAsync("refetch", id);
         var log = new EventLog(shared);
-        await WriteOverHttpAsync(gateway, "refetch", id, "first", 0);
+        await gateway.WriteOverHttpAsync("refetch", id, "first", 0);
         await log.WaitForAsync(e => e.Key == "first", "the first write");
 
         DropConnections(gateway);
         await Wait.UntilAsync(() => Task.FromResult(vault.State != Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected), "the drop");
         for (var i = 0; i < 12; i++)
         {
-            await WriteOverHttpAsync(gateway, "refetch", id, "missed" + i, i);
+            await gateway.WriteOverHttpAsync("refetch", id, "missed" + i, i);
         }
 
         var refetch = await log.WaitForAsync(e => e.Kind == EventKind.Refetch, "the refetch signal");
@@ -95,7 +87,7 @@ public sealed class NativeResumeTests
 
         // The state is read again, and live events go on after the refetch position.
         Assert.Equal(13, (await shared.GetAllAsync<int>()).Count);
-        await WriteOverHttpAsync(gateway, "refetch", id, "later", 1);
+        await gateway.WriteOverHttpAsync("refetch", id, "later", 1);
         var later = await log.WaitForAsync(e => e.Key == "later", "a live event after the refetch");
         Assert.Equal(refetch.Sequence + 1, later.Sequence);
     }

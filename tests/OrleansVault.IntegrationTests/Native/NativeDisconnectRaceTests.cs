@@ -1,0 +1,53 @@
+using Microsoft.Extensions.DependencyInjection;
+using OrleansVault.Gateway.WebSockets;
+using OrleansVault.Objects;
+
+namespace OrleansVault.IntegrationTests.Native;
+
+/// <summary>A connection that ends while its calls are still in flight (hub calls run in parallel) leaves nothing behind.</summary>
+public sealed class NativeDisconnectRaceTests
+{
+    private static KestrelGateway Start(GrainCallGate gate) =>
+        KestrelGateway.Start(services: services => services.AddSingleton<IOutgoingGrainCallFilter>(gate));
+
+    [Fact]
+    public async Task A_connection_that_ends_while_an_open_is_in_flight_leaves_no_feed_or_attachment()
+    {
+        var gate = new GrainCallGate(nameof(ISharedObjectGrain.Subscribe));
+        await using var gateway = Start(gate);
+        var vault = await gateway.ConnectAsync();
+        var opening = vault.OpenAsync("race", "open-" + Guid.NewGuid().ToString("N"));
+        await gate.Entered.Task.WaitAsync(Wait.Deadline);
+
+        // The connection ends and its objects are closed while the open waits for the object's feed.
+        await vault.DisposeAsync().AsTask().WaitAsync(Wait.Deadline);
+        await gate.Completed(nameof(ISharedObjectGrain.Detach)).WaitAsync(Wait.Deadline);
+        gate.Release.TrySetResult();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => opening.WaitAsync(Wait.Deadline));
+        var feeds = gateway.Factory.Services.GetRequiredService<ObjectFeeds>();
+        await Wait.UntilAsync(() => Task.FromResult(feeds.ActiveFeeds == 0), "the feed of the dead connection's object to close");
+    }
+
+    [Fact]
+    public async Task A_connection_that_ends_while_a_join_is_in_flight_leaves_no_presence_entry()
+    {
+        var gate = new GrainCallGate(nameof(ISharedObjectGrain.Join));
+        await using var gateway = Start(gate);
+        var id = "join-" + Guid.NewGuid().ToString("N");
+        var vault = await gateway.ConnectAsync();
+        var room = await vault.OpenAsync("race", id);
+        var joining = room.JoinAsync(new { name = "late" });
+        await gate.Entered.Task.WaitAsync(Wait.Deadline);
+
+        // Only the connection ends (no Close first): the gateway closes the object while the join waits.
+        await vault.Hub.DisposeAsync().AsTask().WaitAsync(Wait.Deadline);
+        await gate.Completed(nameof(ISharedObjectGrain.Detach)).WaitAsync(Wait.Deadline);
+        gate.Release.TrySetResult();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => joining.WaitAsync(Wait.Deadline));
+        await vault.DisposeAsync().AsTask().WaitAsync(Wait.Deadline);
+        var grain = gateway.Factory.Services.GetRequiredService<IClusterClient>().GetGrain<ISharedObjectGrain>(Names.Address(GatewayFactory.ProjectId, "race", id).GrainKey);
+        await Wait.UntilAsync(async () => (await grain.GetPresence()).Count == 0, "the late join to be undone");
+    }
+}
