@@ -14,17 +14,6 @@ public sealed class CrossSdkEncryptionTests
 
     public sealed record Secret(string Pin, int[] Codes);
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OrleansVault.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
-    }
-
     /// <summary>Runs the SDK side on object <paramref name="id"/> with the passphrase: reads <paramref name="read"/>, then writes <paramref name="write"/>.</summary>
     private static Task<JsonElement> RunSdkAsync(KestrelGateway gateway, string id, string[] read, Dictionary<string, object>? write = null) => RunSdkAsync(new
     {
@@ -41,7 +30,7 @@ public sealed class CrossSdkEncryptionTests
     /// <summary>Runs the SDK side; the SDK must be installed (scripts/test.sh runs npm ci in tests/compat first).</summary>
     private static async Task<JsonElement> RunSdkAsync(object request)
     {
-        var root = RepositoryRoot();
+        var root = OrleansVault.UnitTests.RepositoryRoot.Path;
         var script = Path.Combine(root, "tests", "compat", "lib", "sdk-e2ee-peer.mjs");
         Assert.True(Directory.Exists(Path.Combine(root, "tests", "compat", "node_modules", "@vaultrice", "sdk")), "run npm ci in tests/compat: the cross-SDK test needs the real @vaultrice/sdk");
         var start = new ProcessStartInfo("node", [script]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
