@@ -20,9 +20,9 @@ public sealed class KestrelGateway : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
-    public static KestrelGateway Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    public static KestrelGateway Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, TimeProvider? clock = null)
     {
-        var factory = new GatewayFactory(settings: settings) { ExtraServices = services };
+        var factory = new GatewayFactory(settings: settings) { ExtraServices = services, Clock = clock };
         factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
         var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
