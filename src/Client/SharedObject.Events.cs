@@ -125,7 +125,11 @@ public sealed partial class SharedObject
         Raise(EventReceived, e);
         foreach (var listener in listeners)
         {
-            listener.Writer.TryWrite(e);
+            if (!listener.Writer.TryWrite(e))
+            {
+                // Full: end that enumeration with an error rather than skip an event it would never know it missed.
+                listener.Writer.TryComplete(new VaultClientException(ClientErrorCodes.EventsOverflow, $"More than {_client.Options.EventBufferSize} events waited for this enumeration of Events(); read the state again and enumerate anew."));
+            }
         }
     }
 

@@ -91,13 +91,18 @@ public sealed partial class SharedObject : IAsyncDisposable
     /// <summary>Whether values, messages and presence data are end-to-end encrypted.</summary>
     public bool IsEncrypted => _cipher is not PlainValues;
 
-    /// <summary>The object's live events from now on; each enumeration gets every event once, in order.</summary>
+    /// <summary>
+    /// The object's live events from now on; each enumeration gets every event once, in order. An enumeration that falls
+    /// <see cref="VaultClientOptions.EventBufferSize"/> events behind is never silently thinned out: once it has read
+    /// what was buffered, it ends with a <see cref="VaultClientException"/> coded
+    /// <see cref="ClientErrorCodes.EventsOverflow"/> (read the state again and enumerate anew). The C# events never drop.
+    /// </summary>
     public async IAsyncEnumerable<VaultEvent> Events([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var channel = Channel.CreateBounded<VaultEvent>(new BoundedChannelOptions(_client.Options.EventBufferSize)
         {
             SingleReader = true,
-            FullMode = BoundedChannelFullMode.DropOldest,
+            FullMode = BoundedChannelFullMode.Wait,
         });
         lock (_lock)
         {

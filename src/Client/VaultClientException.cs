@@ -51,6 +51,9 @@ public static class ClientErrorCodes
     /// <summary>The connection is down (the client is reconnecting or was disposed).</summary>
     public const string Disconnected = "clientError.connection.down";
 
+    /// <summary>An enumeration of <see cref="SharedObject.Events"/> fell <see cref="VaultClientOptions.EventBufferSize"/> events behind and was ended.</summary>
+    public const string EventsOverflow = "clientError.events.overflow";
+
     /// <summary>Decryption failed: wrong passphrase, tampered data, or an unknown key version.</summary>
     public const string Decryption = "encryptionError.decrypt.failed";
 

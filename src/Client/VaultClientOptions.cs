@@ -55,6 +55,9 @@ public sealed class VaultClientOptions
     /// </summary>
     public Func<Uri, CancellationToken, ValueTask<System.Net.WebSockets.WebSocket>>? WebSocketFactory { get; init; }
 
-    /// <summary>Events a subscriber of <see cref="SharedObject.Events"/> may have waiting before the oldest are dropped.</summary>
+    /// <summary>
+    /// Events an enumeration of <see cref="SharedObject.Events"/> may have waiting; one more ends that enumeration with
+    /// <see cref="ClientErrorCodes.EventsOverflow"/> (no event is ever skipped silently).
+    /// </summary>
     public int EventBufferSize { get; init; } = 10_000;
 }

@@ -294,8 +294,10 @@ public sealed class VaultHub(
     public async Task Leave(string handle)
     {
         var session = Session(handle);
-        await session.Grain.Leave(session.ConnectionId);
+
+        // Forgotten first: a feed restore in between must not join it again.
         session.Joined(null);
+        await session.Grain.Leave(session.ConnectionId);
     }
 
     public async Task<MemberData[]> GetMembers(string handle) =>

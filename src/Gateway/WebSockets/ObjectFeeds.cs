@@ -232,13 +232,30 @@ public sealed class ObjectFeed : IObjectFeedObserver
                 // The object reactivated, or dropped this feed for a lapsed lease: it no longer knows these connections.
                 // Until that is repaired (a call may time out), every renewal tries again.
                 _restorePending = true;
-                await Grain.RestoreFeed(reference, [.. _sockets.Select(s => s.Registration).OfType<ConnectionRestore>()]).WaitAsync(_renewTimeout);
+                await Grain.RestoreFeed(reference, await RegistrationsAsync()).WaitAsync(_renewTimeout);
                 _restorePending = false;
             }
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {
             GatewayLog.FeedFailed(_logger, ObjectKey, error.GetType().Name);
+        }
+    }
+
+    /// <summary>
+    /// The connections to restore, read under the gate, so none is half added or half removed. One that closes after
+    /// this (its detach may even reach the object first) is refused by the object: it knows the connection closed.
+    /// </summary>
+    private async Task<ConnectionRestore[]> RegistrationsAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            return [.. _sockets.Select(s => s.Registration).OfType<ConnectionRestore>()];
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 

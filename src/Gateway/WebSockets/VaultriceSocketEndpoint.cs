@@ -233,8 +233,9 @@ public sealed class VaultriceSocketEndpoint(
                 }
 
                 case "presence:leave":
-                    await grain.Leave(socket.ConnectionId);
+                    // Forgotten first: a feed restore in between must not join it again.
                     socket.Joined(null);
+                    await grain.Leave(socket.ConnectionId);
                     break;
                 case "resume":
                     await ResumeAsync(root, socket, grain);

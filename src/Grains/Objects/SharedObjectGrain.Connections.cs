@@ -46,14 +46,22 @@ public sealed partial class SharedObjectGrain
             return;
         }
 
-        await Leave(connectionId);
+        // Marked before leaving presence: a feed restore that interleaves at the leave's await must see it closed.
         if (_connections.TryGetValue(connectionId, out var record))
         {
-            record.Attached = false;
-            record.DetachedAt = Now;
-            record.LastSequence = lastDeliveredSequence;
-            EnsureHousekeeping();
+            MarkDetached(record, lastDeliveredSequence, lapsed: false);
         }
+
+        await Leave(connectionId);
+    }
+
+    private void MarkDetached(ConnectionRecord record, long lastDeliveredSequence, bool lapsed)
+    {
+        record.Attached = false;
+        record.DetachedAt = Now;
+        record.LastSequence = lastDeliveredSequence;
+        record.DetachedByLapse = lapsed;
+        EnsureHousekeeping();
     }
 
     public async Task<ResumeResult> Resume(string oldConnectionId, string newConnectionId, string owner, long upToSequence)
@@ -103,6 +111,7 @@ public sealed partial class SharedObjectGrain
         }
 
         record.Attached = true;
+        record.DetachedByLapse = false;
         IReadOnlyList<ObjectEvent> deliverable = [.. missed.Where(e => e.ExcludedConnectionId != oldConnectionId)];
         return new ResumeResult(true, deliverable, oldConnectionId);
     }
@@ -152,5 +161,8 @@ public sealed partial class SharedObjectGrain
         public long DetachedAt { get; set; }
 
         public long LastSequence { get; set; }
+
+        /// <summary>Detached because its feed's lease lapsed (not by its gateway): a restore of that feed may bring it back.</summary>
+        public bool DetachedByLapse { get; set; }
     }
 }

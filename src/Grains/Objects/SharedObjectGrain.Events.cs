@@ -265,9 +265,9 @@ public sealed partial class SharedObjectGrain
         var joined = new List<ObjectEvent>();
         foreach (var connection in connections)
         {
-            if (_connections.TryGetValue(connection.ConnectionId, out var record) && record.Attached && record.Feed is { } current && !current.Equals(feed))
+            if (_connections.TryGetValue(connection.ConnectionId, out var record) && !IsRestorable(record, feed))
             {
-                // Taken over through another gateway meanwhile: that one holds it now.
+                // Closed by its gateway (the restore's list was taken before that), or taken over through another gateway.
                 continue;
             }
 
@@ -307,10 +307,24 @@ public sealed partial class SharedObjectGrain
             LogFeedExpired(_logger);
             foreach (var (connectionId, record) in _connections.Where(c => c.Value.Attached && feed.Equals(c.Value.Feed)).ToList())
             {
-                await Detach(connectionId, Math.Max(record.AttachedAtSequence, lease.DeliveredUpTo));
+                // Reentrant: at the leave's await below, the feed may renew or restore; then its connections stay.
+                if (_feeds.ContainsKey(feed) || !record.Attached || !feed.Equals(record.Feed))
+                {
+                    continue;
+                }
+
+                MarkDetached(record, Math.Max(record.AttachedAtSequence, lease.DeliveredUpTo), lapsed: true);
+                await Leave(connectionId);
             }
         }
     }
+
+    /// <summary>
+    /// Whether a restore through <paramref name="feed"/> may re-register a connection the object knows: one still attached
+    /// through that feed, or detached only because that feed's lease lapsed. Not one its gateway detached (it closed).
+    /// </summary>
+    private static bool IsRestorable(ConnectionRecord record, IObjectFeedObserver feed) =>
+        record.Feed is { } current && current.Equals(feed) && (record.Attached || record.DetachedByLapse);
 
     /// <summary>A gateway feed's lease and the sequence its gateway last reported as delivered to all its sockets.</summary>
     private sealed class FeedLease

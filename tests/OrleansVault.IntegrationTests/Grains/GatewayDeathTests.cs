@@ -119,4 +119,21 @@ public sealed class GatewayDeathTests(GrainClusterFixture fixture)
         await grain.Detach("a", 1, gateway);
         Assert.Empty(await grain.GetPresence());
     }
+
+    [Fact]
+    public async Task A_restore_listing_a_connection_its_gateway_has_since_detached_does_not_bring_it_back()
+    {
+        var grain = fixture.Client.GetGrain<ISharedObjectGrain>($"p/c/{Guid.NewGuid():N}");
+        var feed = fixture.Client.CreateObjectReference<IObjectFeedObserver>(new RecordingObjectFeed());
+        await grain.Subscribe(feed);
+        await grain.Attach("closing", "key-1", feed);
+        await grain.Join("closing", """{"n":1}""", null);
+        await grain.Attach("staying", "key-1", feed);
+
+        // The gateway's restore list was taken before the socket closed; the socket's detach overtook the restore.
+        await grain.Detach("closing", 0, feed);
+        await grain.RestoreFeed(feed, [new ConnectionRestore("closing", "key-1", """{"n":1}""", null, null), new ConnectionRestore("staying", "key-1", """{"s":1}""", null, null)]);
+
+        Assert.Equal("staying", Assert.Single(await grain.GetPresence()).ConnectionId);
+    }
 }

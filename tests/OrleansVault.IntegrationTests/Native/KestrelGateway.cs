@@ -20,9 +20,9 @@ public sealed class KestrelGateway : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
-    public static KestrelGateway Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    public static KestrelGateway Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, TimeProvider? clock = null)
     {
-        var factory = new GatewayFactory(settings: settings) { ExtraServices = services };
+        var factory = new GatewayFactory(settings: settings) { ExtraServices = services, Clock = clock };
         factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
         var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -72,10 +72,45 @@ public sealed class KestrelGateway : IAsyncDisposable
     public Task<VaultClient> ConnectAsync(VaultProtocol protocol = VaultProtocol.Json, IReadOnlyList<TimeSpan>? reconnectDelays = null) =>
         VaultClient.ConnectAsync(Options(protocol, reconnectDelays));
 
+    /// <summary>A client whose tokens come through <paramref name="gate"/>: while it is shut, the client cannot come back.</summary>
+    public Task<VaultClient> ConnectAsync(TokenGate gate, VaultProtocol protocol = VaultProtocol.Json) =>
+        VaultClient.ConnectAsync(new VaultClientOptions
+        {
+            BaseUrl = BaseUrl,
+            ProjectId = GatewayFactory.ProjectId,
+            AccessTokenProvider = gate.GetAsync,
+            Protocol = protocol,
+            ReconnectDelays = [TimeSpan.Zero],
+        });
+
     public async ValueTask DisposeAsync()
     {
         await Factory.DisposeAsync();
         Factory.DeleteData();
+    }
+}
+
+/// <summary>An access token provider the test shuts and opens, so it decides when a dropped client may reconnect.</summary>
+public sealed class TokenGate(KestrelGateway gateway)
+{
+    private TaskCompletionSource _open = Opened();
+
+    /// <summary>From now on, token requests (a reconnect's) wait until <see cref="Open"/>.</summary>
+    public void Shut() => Volatile.Write(ref _open, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    public void Open() => Volatile.Read(ref _open).TrySetResult();
+
+    public async Task<string> GetAsync(CancellationToken cancellationToken)
+    {
+        await Volatile.Read(ref _open).Task.WaitAsync(cancellationToken);
+        return await gateway.TokenAsync();
+    }
+
+    private static TaskCompletionSource Opened()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
     }
 }
 

@@ -119,4 +119,35 @@ public sealed class NativeAuthTests
         await closed.Task.WaitAsync(Wait.Deadline);
         Assert.Contains("authorizationError.key.disabled", closedWith?.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_expired_token_closes_the_connection_with_its_code_and_the_client_comes_back_with_a_fresh_one()
+    {
+        var clock = new ShiftedClock();
+        await using var gateway = KestrelGateway.Start(clock: clock);
+        var stale = await gateway.TokenAsync();
+        clock.Advance(TimeSpan.FromHours(1) - TimeSpan.FromSeconds(2));
+        var issued = 0;
+        await using var vault = await VaultClient.ConnectAsync(new VaultClientOptions
+        {
+            BaseUrl = gateway.BaseUrl,
+            ProjectId = GatewayFactory.ProjectId,
+            ReconnectDelays = [TimeSpan.Zero],
+            AccessTokenProvider = async _ => Interlocked.Increment(ref issued) == 1 ? stale : await gateway.TokenAsync(),
+        });
+        var dropped = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        vault.Reconnecting += error => dropped.TrySetResult(error);
+        vault.Reconnected += () => reconnected.TrySetResult();
+        var id = "expiry-" + Guid.NewGuid().ToString("N");
+        var room = await vault.OpenAsync("expiry", id);
+        var log = new EventLog(room);
+
+        // The first token expires two seconds after the connection opened: the gateway closes it, saying why.
+        Assert.Contains("authenticationError.token.expired", (await dropped.Task.WaitAsync(Wait.Deadline))?.Message, StringComparison.Ordinal);
+        await reconnected.Task.WaitAsync(Wait.Deadline);
+        Assert.True(Volatile.Read(ref issued) >= 2);
+        await gateway.WriteOverHttpAsync("expiry", id, "after", 1);
+        await log.WaitForAsync(e => e.Key == "after", "an event after the reconnect with a fresh token");
+    }
 }

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
 using OrleansVault.Client;
 using OrleansVault.Protocol;
 
@@ -47,5 +49,57 @@ public sealed class NativeLimitTests
         Assert.NotNull(limited);
         Assert.True(limited.IsTransient);
         Assert.Equal(Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected, vault.State);
+    }
+
+    [Fact]
+    public async Task A_closed_connection_frees_its_connection_slot_and_a_closed_object_its_object_slot()
+    {
+        await using var gateway = KestrelGateway.Start(new Dictionary<string, string?>
+        {
+            ["Vault:Limits:MaxConnectionsPerKey"] = "1",
+            ["Vault:Hub:MaxObjectsPerConnection"] = "1",
+        });
+        var holder = await gateway.ConnectAsync();
+        var room = await holder.OpenAsync("slots", "a");
+        Assert.Equal("limitError.objects.perConnection", (await Assert.ThrowsAsync<VaultClientException>(() => holder.OpenAsync("slots", "b"))).Code);
+        await room.DisposeAsync();
+        await holder.OpenAsync("slots", "b");
+
+        // The key's one connection is taken: a second is closed with the limit's code (a raw hub connection, so the
+        // Closed handler is in place before the gateway can close it), and gets in once the first left.
+        var refused = new HubConnectionBuilder()
+            .WithUrl(new Uri(gateway.BaseUrl, NativeProtocol.HubPath.TrimStart('/') + "?" + NativeProtocol.ProjectParameter + "=" + GatewayFactory.ProjectId), http =>
+            {
+                http.AccessTokenProvider = async () => await gateway.TokenAsync();
+                http.SkipNegotiation = true;
+                http.Transports = HttpTransportType.WebSockets;
+            })
+            .Build();
+        await using (refused)
+        {
+            var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            refused.Closed += error =>
+            {
+                closed.TrySetResult(error);
+                return Task.CompletedTask;
+            };
+            await refused.StartAsync();
+            Assert.Contains("limitError.connections.tooMany", (await closed.Task.WaitAsync(Wait.Deadline))?.Message, StringComparison.Ordinal);
+        }
+
+        await holder.DisposeAsync();
+        await Wait.UntilAsync(async () =>
+        {
+            await using var next = await gateway.ConnectAsync();
+            try
+            {
+                await next.OpenAsync("slots", "c");
+                return true;
+            }
+            catch (VaultClientException)
+            {
+                return false;
+            }
+        }, "the first connection's slot to be released");
     }
 }

@@ -8,8 +8,6 @@ namespace OrleansVault.IntegrationTests.Native;
 /// <summary>Reconnect and resubscribe by sequence: exactly the gap, or a refetch signal when history no longer covers it.</summary>
 public sealed class NativeResumeTests
 {
-    private static readonly TimeSpan[] SlowReconnect = [TimeSpan.FromSeconds(2)];
-
     private static string NewId() => "r" + Guid.NewGuid().ToString("N");
 
     /// <summary>Drops every hub connection the way a stopping gateway does; clients reconnect on their own.</summary>
@@ -23,7 +21,8 @@ public sealed class NativeResumeTests
     {
         await using var gateway = KestrelGateway.Start();
         var id = NewId();
-        await using var vault = await gateway.ConnectAsync(protocol, SlowReconnect);
+        var tokens = new TokenGate(gateway);
+        await using var vault = await gateway.ConnectAsync(tokens, protocol);
         var shared = await vault.OpenAsync("resume", id);
         var log = new EventLog(shared);
         await shared.JoinAsync(new { name = "me" });
@@ -36,6 +35,8 @@ public sealed class NativeResumeTests
         var reconnected = 0;
         vault.Reconnected += () => Interlocked.Increment(ref reconnected);
 
+        // The client cannot come back until the test opens the token gate, however long the writes take.
+        tokens.Shut();
         DropConnections(gateway);
         await Wait.UntilAsync(() => Task.FromResult(vault.State != Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected), "the drop");
 
@@ -46,6 +47,7 @@ public sealed class NativeResumeTests
         }
 
         Assert.NotEqual(Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected, vault.State);
+        tokens.Open();
         await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref reconnected) == 1), "the reconnect");
         await gateway.WriteOverHttpAsync("resume", id, "after", 1);
         await log.WaitForAsync(e => e.Key == "after", "the write after the reconnect");
@@ -68,18 +70,22 @@ public sealed class NativeResumeTests
     {
         await using var gateway = KestrelGateway.Start(new Dictionary<string, string?> { ["Vault:Objects:HistoryLength"] = "4" });
         var id = NewId();
-        await using var vault = await gateway.ConnectAsync(reconnectDelays: SlowReconnect);
+        var tokens = new TokenGate(gateway);
+        await using var vault = await gateway.ConnectAsync(tokens);
         var shared = await vault.OpenAsync("refetch", id);
         var log = new EventLog(shared);
         await gateway.WriteOverHttpAsync("refetch", id, "first", 0);
         await log.WaitForAsync(e => e.Key == "first", "the first write");
 
+        tokens.Shut();
         DropConnections(gateway);
         await Wait.UntilAsync(() => Task.FromResult(vault.State != Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected), "the drop");
         for (var i = 0; i < 12; i++)
         {
             await gateway.WriteOverHttpAsync("refetch", id, "missed" + i, i);
         }
+
+        tokens.Open();
 
         var refetch = await log.WaitForAsync(e => e.Kind == EventKind.Refetch, "the refetch signal");
         Assert.True(shared.LastSequence >= refetch.Sequence);
