@@ -23,7 +23,7 @@ namespace OrleansVault.Benchmarks;
 /// </summary>
 internal static class StorageBenchmark
 {
-    public const string Usage = "storage --connection <Npgsql connection string> [--seconds 10] [--writers 64] [--value-bytes 200] [--storage-writers 2]";
+    public const string Usage = "storage --connection <Npgsql connection string of an empty database> [--seconds 10] [--writers 64] [--value-bytes 200] [--storage-writers 2]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -39,6 +39,17 @@ internal static class StorageBenchmark
         var writers = Number("writers", 64);
         var valueBytes = Number("value-bytes", 200);
         await using var dataSource = NpgsqlDataSource.Create(connection);
+
+        // It writes rows and data keys of its own (under a throw-away master key): never into a database in use.
+        await using (var inUse = dataSource.CreateCommand("SELECT to_regclass('vault_schema_migrations') IS NOT NULL"))
+        {
+            if (await inUse.ExecuteScalarAsync() is true)
+            {
+                Console.Error.WriteLine("storage: give it an empty database; this one already holds OrleansVault's schema.");
+                return 2;
+            }
+        }
+
         await VaultSchema.MigrateAsync(dataSource);
         await using var services = new ServiceCollection().AddSerializer(s => s.AddAssembly(typeof(SharedObjectState).Assembly)).BuildServiceProvider();
         var masters = new MasterKeyRing(new MasterKey(RandomNumberGenerator.GetBytes(32)), []);
