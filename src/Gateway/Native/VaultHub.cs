@@ -22,7 +22,7 @@ namespace OrleansVault.Gateway.Native;
 /// operations by the handle <c>Open</c> returned, and subscribes to numbered events it can resume from by sequence.
 /// Errors are <see cref="HubException"/>s whose text starts with a stable code (<see cref="NativeErrorFilter"/>).
 /// </summary>
-public sealed class VaultHub(
+public sealed partial class VaultHub(
     RequestAuthenticator auth,
     IClusterClient client,
     ObjectFeeds feeds,
@@ -176,140 +176,6 @@ public sealed class VaultHub(
     public IAsyncEnumerable<ObjectEventData> Subscribe(string handle, long? afterSequence, long? epoch, CancellationToken cancellationToken) =>
         Translated(Session(handle).StreamAsync(afterSequence, epoch, cancellationToken), cancellationToken);
 
-    public async Task<ItemData?> Get(string handle, string key)
-    {
-        var session = Session(handle);
-        Names.EnsureKey(key);
-        return await session.Grain.GetItem(key) is { } item ? NativeMapping.ToItem(item) : null;
-    }
-
-    public async Task<Dictionary<string, ItemData>> GetMany(string handle, string[] keys)
-    {
-        var session = Session(handle);
-        EnsureKeys(keys);
-        return NativeMapping.ToItems(await session.Grain.GetItems(keys));
-    }
-
-    public async Task<Dictionary<string, ItemData>> GetAll(string handle, string? prefix) =>
-        NativeMapping.ToItems(await Session(handle).Grain.GetAll(string.IsNullOrEmpty(prefix) ? null : prefix));
-
-    public async Task<IReadOnlyList<string>> GetKeys(string handle, string? prefix) =>
-        await Session(handle).Grain.GetKeys(string.IsNullOrEmpty(prefix) ? null : prefix);
-
-    /// <summary>Writes one item; null when <see cref="SetRequest.IfAbsent"/> found a live item (nothing was written).</summary>
-    public async Task<ItemData?> Set(string handle, SetRequest request)
-    {
-        var session = Session(handle);
-        var command = Command(request);
-        return await session.Grain.SetItem(command) is { } item ? NativeMapping.ToItem(item) : null;
-    }
-
-    public async Task<Dictionary<string, ItemData>> SetMany(string handle, SetRequest[] requests)
-    {
-        var session = Session(handle);
-        if (requests is null || requests.Length == 0 || requests.Length > limits.Value.MaxItemsPerRequest)
-        {
-            throw VaultException.Validation(ErrorCodes.BodyMalformed, $"Send 1 to {limits.Value.MaxItemsPerRequest} items.");
-        }
-
-        if (requests.Any(r => r is null || r.IfAbsent || r.IfUpdatedAt is not null))
-        {
-            throw VaultException.Validation(ErrorCodes.BodyMalformed, "SetMany takes no IfAbsent or IfUpdatedAt conditions; use Set for a conditional write.");
-        }
-
-        return NativeMapping.ToItems(await session.Grain.SetItems([.. requests.Select(Command)]));
-    }
-
-    public async Task Remove(string handle, string key)
-    {
-        var session = Session(handle);
-        Names.EnsureKey(key);
-        await session.Grain.RemoveItems([key]);
-    }
-
-    public async Task RemoveMany(string handle, string[] keys)
-    {
-        var session = Session(handle);
-        EnsureKeys(keys);
-        await session.Grain.RemoveItems(keys);
-    }
-
-    public async Task Clear(string handle) => await Session(handle).Grain.Clear();
-
-    /// <summary>Applies an atomic operation (increment, decrement, push, splice, merge, set-in) and returns the item after it.</summary>
-    public async Task<ItemData> Apply(string handle, ApplyRequest request)
-    {
-        var session = Session(handle);
-        if (request is null || !AtomicOperations.TryParseOperation(request.Operation ?? string.Empty, out var operation))
-        {
-            throw VaultException.Validation(ErrorCodes.OperationUnknown, "Unknown atomic operation; use increment, decrement, push, splice, merge or set-in.");
-        }
-
-        Names.EnsureKey(request.Key);
-        using (var argument = ParseJson(request.ArgumentJson, "ArgumentJson"))
-        {
-            if (argument.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw VaultException.Validation(ErrorCodes.BodyMalformed, "ArgumentJson must be a JSON object, as the HTTP API's body.");
-            }
-        }
-
-        if (request.TtlMs is <= 0)
-        {
-            throw VaultException.Validation(ErrorCodes.TtlInvalid, "TtlMs must be a positive number of milliseconds.");
-        }
-
-        var item = await session.Grain.Apply(new AtomicCommand(request.Key, operation, request.ArgumentJson, request.TtlMs, request.IfUpdatedAt));
-        return NativeMapping.ToItem(item);
-    }
-
-    /// <summary>Sends a message to everyone on the object but this connection.</summary>
-    public async Task SendMessage(string handle, string payloadJson, int? keyVersion, UserProof? proof)
-    {
-        var session = Session(handle);
-        ParseJson(payloadJson, "PayloadJson").Dispose();
-        EnsureKeyVersion(keyVersion);
-        await VerifyIdentityAsync(session, payloadJson, proof);
-        await session.Grain.SendMessage(new MessageCommand(payloadJson, keyVersion, session.ConnectionId));
-    }
-
-    public async Task Join(string handle, string dataJson, int? keyVersion, UserProof? proof)
-    {
-        var session = Session(handle);
-        ParseJson(dataJson, "DataJson").Dispose();
-        EnsureKeyVersion(keyVersion);
-        var userId = await VerifyIdentityAsync(session, dataJson, proof);
-        await session.Grain.Join(session.ConnectionId, dataJson, keyVersion, userId);
-        session.Joined(new JoinedPresence(dataJson, keyVersion, userId));
-        if (session.IsClosed)
-        {
-            // Closed (or its connection ended) while the join was in flight: its close may have left presence before
-            // this join arrived, so leave again rather than keep an entry nobody will remove.
-            session.Joined(null);
-            await session.Grain.Leave(session.ConnectionId);
-            throw VaultException.Validation(ErrorCodes.ObjectNotOpen, "The object was closed while joining its presence.");
-        }
-    }
-
-    public async Task Leave(string handle)
-    {
-        var session = Session(handle);
-
-        // Forgotten first: a feed restore in between must not join it again.
-        session.Joined(null);
-        await session.Grain.Leave(session.ConnectionId);
-    }
-
-    public async Task<MemberData[]> GetMembers(string handle) =>
-        [.. (await Session(handle).Grain.GetPresence()).Select(NativeMapping.ToMember)];
-
-    /// <summary>The object's end-to-end encryption settings (created with a random salt on first use).</summary>
-    public async Task<EncryptionData> GetEncryption(string handle, int? saltLength) =>
-        NativeMapping.ToEncryption(await Session(handle).Grain.GetEncryptionSettings(saltLength ?? 16));
-
-    public async Task<EncryptionData> RotateEncryption(string handle, int? saltLength) =>
-        NativeMapping.ToEncryption(await Session(handle).Grain.RotateEncryption(saltLength ?? 16));
-
     private async IAsyncEnumerable<ObjectEventData> Translated(IAsyncEnumerable<ObjectEventData> source, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var events = source.GetAsyncEnumerator(cancellationToken);
@@ -352,12 +218,6 @@ public sealed class VaultHub(
         }
     }
 
-    private async Task<string?> VerifyIdentityAsync(NativeObjectSession session, string payloadJson, UserProof? proof) =>
-        await IdentityVerifier.VerifyAsync(
-            await auth.ClassPolicyAsync(session.Address),
-            payloadJson,
-            proof is null ? null : new IdentityProof(proof.IdentityToken, proof.UserIdSignature));
-
     private NativeConnection Required() =>
         Connection(Context) ?? throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.CredentialsMissing, "This connection is not authenticated.");
 
@@ -365,45 +225,6 @@ public sealed class VaultHub(
         Required().Objects.TryGetValue(handle ?? string.Empty, out var session)
             ? session
             : throw VaultException.Validation(ErrorCodes.ObjectNotOpen, "Open the object first and use the handle Open returned.");
-
-    private void EnsureKeys(string[] keys)
-    {
-        if (keys is null || keys.Length > limits.Value.MaxItemsPerRequest)
-        {
-            throw VaultException.Validation(ErrorCodes.BodyMalformed, $"Send at most {limits.Value.MaxItemsPerRequest} item names.");
-        }
-
-        foreach (var key in keys)
-        {
-            Names.EnsureKey(key);
-        }
-    }
-
-    private static SetItemCommand Command(SetRequest request)
-    {
-        if (request is null)
-        {
-            throw VaultException.Validation(ErrorCodes.ValueMissing, "Send the item to write.");
-        }
-
-        Names.EnsureKey(request.Key);
-        ParseJson(request.ValueJson, "ValueJson").Dispose();
-        EnsureKeyVersion(request.KeyVersion);
-        if (request.TtlMs is <= 0)
-        {
-            throw VaultException.Validation(ErrorCodes.TtlInvalid, "TtlMs must be a positive number of milliseconds.");
-        }
-
-        return new SetItemCommand(request.Key, request.ValueJson, request.TtlMs, request.IfAbsent, request.IfUpdatedAt, request.KeyVersion);
-    }
-
-    private static void EnsureKeyVersion(int? keyVersion)
-    {
-        if (keyVersion is < 0)
-        {
-            throw VaultException.Validation(ErrorCodes.KeyVersionInvalid, "KeyVersion must be a non-negative integer.");
-        }
-    }
 
     private static JsonDocument ParseJson(string? json, string name)
     {
