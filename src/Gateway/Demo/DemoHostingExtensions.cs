@@ -1,3 +1,4 @@
+using OrleansVault.Gateway.Diagnostics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.FileProviders;
@@ -35,13 +36,13 @@ public static class DemoHostingExtensions
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DemoHostingExtensions));
         if (!Directory.Exists(files.SiteDirectory))
         {
-            DemoLog.SiteMissing(logger, files.SiteDirectory);
+            GatewayLog.SiteMissing(logger, files.SiteDirectory);
             return app;
         }
 
         if (!File.Exists(files.SdkBundle))
         {
-            DemoLog.SdkMissing(logger, files.SdkBundle);
+            GatewayLog.SdkMissing(logger, files.SdkBundle);
         }
 
         app.MapGet("/", (HttpRequest request) => Results.Redirect(DemoUrls.PagePath + request.QueryString));
@@ -61,7 +62,7 @@ public static class DemoHostingExtensions
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             foreach (var address in addresses)
             {
-                DemoLog.DemoUrl(logger, DemoUrls.ForAddress(address));
+                GatewayLog.DemoUrl(logger, DemoUrls.ForAddress(address));
             }
         });
         return app;

@@ -56,4 +56,21 @@ public static partial class GatewayLog
 
     [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Feed for {ObjectKey} saw a sequence gap ({Expected} expected, {Received} received); recovering from history")]
     public static partial void FeedGap(ILogger logger, string objectKey, long expected, long received);
+
+    // The native door (3750-3759).
+    [LoggerMessage(EventId = 3751, Level = LogLevel.Debug, Message = "Hub connection {ConnectionId} opened for key {KeyId} in project {ProjectId}")]
+    public static partial void HubConnected(ILogger logger, string connectionId, string projectId, string keyId);
+
+    [LoggerMessage(EventId = 3752, Level = LogLevel.Information, Message = "Hub connection {ConnectionId} dropped: {Code}")]
+    public static partial void HubDisconnected(ILogger logger, string connectionId, string code);
+
+    // The demo (3700-3709).
+    [LoggerMessage(EventId = 3700, Level = LogLevel.Information, Message = "Demo (Vault:Demo:Enabled, development only): open {Url}")]
+    public static partial void DemoUrl(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 3701, Level = LogLevel.Warning, Message = "Demo: the Vaultrice SDK bundle is missing at {Path}; the page will say so. Build with npm installed (the build runs npm ci in src/Gateway/Demo) or run npm ci there.")]
+    public static partial void SdkMissing(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 3702, Level = LogLevel.Warning, Message = "Demo: its page files are missing at {Path}")]
+    public static partial void SiteMissing(ILogger logger, string path);
 }

@@ -56,7 +56,7 @@ public sealed partial class VaultHub(
             : native.CallsPerSecond > 0 ? new RateBucket(native.CallsPerSecond, native.CallBurst, time) : null;
         var connection = new NativeConnection(Context.ConnectionId, credentials, rate, native.MaxQueuedEvents, (c, code, message) =>
         {
-            NativeLog.Disconnected(logger, c.HubConnectionId, code);
+            GatewayLog.HubDisconnected(logger, c.HubConnectionId, code);
             lifetime.Disconnect(c.HubConnectionId, code, message, allowReconnect: code is not (ErrorCodes.ConnectionLimit or ErrorCodes.KeyDisabled));
         });
         Context.Items[ConnectionItem] = connection;
@@ -77,7 +77,7 @@ public sealed partial class VaultHub(
                 _ => connection.Disconnect(ErrorCodes.TokenExpired, "The access token expired; reconnect with a fresh one."), null, due, Timeout.InfiniteTimeSpan);
         }
 
-        NativeLog.Connected(logger, Context.ConnectionId, caller.ProjectId, caller.KeyId);
+        GatewayLog.HubConnected(logger, Context.ConnectionId, caller.ProjectId, caller.KeyId);
         return Task.CompletedTask;
     }
 
