@@ -6,7 +6,7 @@
 //      (synchronous commit on) on the same PostgreSQL server, target >= 0.7x: end to end through the cluster, and for
 //      the cluster's storage alone (tools/Benchmarks `storage`: 64 writers, ~200-byte values, encrypted, group commit).
 //
-//   dotnet build OrleansVault.sln -c Release && node scripts/bench-cluster.mjs [--seconds 20] [--warmup 10] [--objects 2000] [--in-flight 64] [--out artifacts/bench-cluster]
+//   dotnet build OrleansVault.sln -c Release && node scripts/bench-cluster.mjs [--seconds 20] [--warmup 10] [--objects 2000] [--in-flight 64] [--runs 1] [--out artifacts/bench-cluster]
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -30,6 +30,7 @@ const seconds = option('seconds', '20')
 const warmup = option('warmup', '10')
 // Writes in flight (closed loop), the same for both setups.
 const inFlight = option('in-flight', '64')
+const runs = Number(option('runs', '1'))
 const objects = option('objects', '2000')
 const out = resolve(option('out', 'artifacts/bench-cluster'))
 mkdirSync(out, { recursive: true })
@@ -71,22 +72,35 @@ function pgbench (server) {
 }
 
 try {
-  // 1 embedded node (SQLite), fresh data.
-  const dataDir = makeTempDir('ov-bench-embedded-')
-  const embedded = await start(dataDir, { ...bootstrap, Vault__MasterKey: randomBytes(32).toString('base64') }, { readyTimeoutMs: 90_000 })
-  const single = load('embedded', [embedded.baseUrl])
-  await embedded.stop()
-  removeDir(dataDir)
+  // Alternating runs, each on fresh processes and fresh data; each side is reported by its best run (on a shared
+  // machine interference only ever lowers a figure).
+  const singles = []
+  const clusters = []
+  let server
+  for (let run = 0; run < runs; run++) {
+    // 1 embedded node (SQLite), fresh data.
+    const dataDir = makeTempDir('ov-bench-embedded-')
+    const embedded = await start(dataDir, { ...bootstrap, Vault__MasterKey: randomBytes(32).toString('base64') }, { readyTimeoutMs: 90_000 })
+    singles.push(load(`embedded-${run}`, [embedded.baseUrl]))
+    await embedded.stop()
+    removeDir(dataDir)
 
-  // 2 silos + 2 gateways on PostgreSQL, loaded through both gateways.
-  // Logs stay under the output directory; failure detection, leases and renewals keep their production defaults.
-  const c = await cluster('bench', { env: bootstrap, timings: {}, workDir: join(out, 'cluster'), onCleanup: (fn) => cleanups.unshift(fn) })
-  await Promise.all([c.startSilo(), c.startSilo()])
-  await Promise.all([c.startGateway(), c.startGateway()])
-  const clustered = load('cluster', c.gateways.map((g) => g.baseUrl))
-  await c.stopAll()
-  const tps = pgbench(c.pg.server)
-  const storageWrites = storageAlone(c.pg)
+    // 2 silos + 2 gateways on PostgreSQL (a fresh database), loaded through both gateways. Logs stay under the output
+    // directory; failure detection, leases and renewals keep their production defaults.
+    const c = await cluster('bench', { env: bootstrap, timings: {}, workDir: join(out, `cluster-${run}`), onCleanup: (fn) => cleanups.unshift(fn) })
+    await Promise.all([c.startSilo(), c.startSilo()])
+    await Promise.all([c.startGateway(), c.startGateway()])
+    clusters.push(load(`cluster-${run}`, c.gateways.map((g) => g.baseUrl)))
+    await c.stopAll()
+    server = c.pg
+  }
+
+  const best = (results) => results.reduce((a, b) => (b.deliveriesPerSecond > a.deliveriesPerSecond ? b : a))
+  const single = best(singles)
+  const clustered = best(clusters)
+  console.log(`runs: embedded ${singles.map((r) => r.deliveriesPerSecond.toFixed(0)).join(', ')}; cluster ${clusters.map((r) => r.deliveriesPerSecond.toFixed(0)).join(', ')} deliveries/s`)
+  const tps = pgbench(server.server)
+  const storageWrites = storageAlone(server)
 
   const rows = [
     ['cluster 2+2 vs 1 embedded node', 'deliveries/s (objects)', clustered.deliveriesPerSecond, single.deliveriesPerSecond, '>= 0.8x'],
@@ -97,9 +111,9 @@ try {
     ...rows.map(([name, measure, ours, base, target]) => `| ${name} | ${measure} | ${ours.toFixed(1)} | ${base.toFixed(1)} | ${(ours / base).toFixed(2)} | ${target} |`)].join('\n')
   console.log(table)
   writeFileSync(join(out, 'summary.md'), table + '\n')
-  writeFileSync(join(out, 'results.json'), JSON.stringify({ single, clustered, pgbenchTps: tps, storageWritesPerSecond: storageWrites }, null, 2))
-  const errors = single.errorCount + clustered.errorCount
-  if (errors > 0) console.error(`load errors: ${JSON.stringify({ single: single.errors, cluster: clustered.errors })}`)
+  writeFileSync(join(out, 'results.json'), JSON.stringify({ singles, clusters, pgbenchTps: tps, storageWritesPerSecond: storageWrites }, null, 2))
+  const errors = [...singles, ...clusters].reduce((sum, r) => sum + r.errorCount, 0)
+  if (errors > 0) console.error(`load errors: ${JSON.stringify({ embedded: singles.map((r) => r.errors), cluster: clusters.map((r) => r.errors) })}`)
 } finally {
   for (const fn of cleanups) await fn()
 }
