@@ -28,7 +28,7 @@ public static class VaultSiloHostingExtensions
     /// </summary>
     public static ISiloBuilder AddVaultSilo(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var siloOptions = configuration.GetSection(VaultSiloOptions.Section).Get<VaultSiloOptions>() ?? new VaultSiloOptions();
+        var siloOptions = VaultSiloOptions.From(configuration);
         var cluster = VaultClusterOptions.From(configuration);
         var services = silo.Services;
         if (cluster.Enabled)
@@ -50,14 +50,11 @@ public static class VaultSiloHostingExtensions
             // Failure detection: production defaults from Orleans; tests make them short (Vault:Cluster:Membership:*).
             silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
-            services.AddSingleton(_ => NpgsqlDataSource.Create(cluster.ConnectionString!));
-            services.AddSingleton<IVaultDatabase>(sp => new PostgresDatabase(sp.GetRequiredService<NpgsqlDataSource>()));
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaStartupCheck>();
         }
         else
         {
             silo.UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId);
-            services.AddVaultSqliteDatabase();
         }
 
         services.TryAddTimeProvider();
@@ -70,29 +67,9 @@ public static class VaultSiloHostingExtensions
             .Validate(o => o.MaxObjectBytes >= 1024, "Vault:Objects:MaxObjectBytes must be at least 1024.")
             .Validate(o => o.MaxObjectsPerProject > 0, "Vault:Objects:MaxObjectsPerProject must be positive.")
             .ValidateOnStart();
-        services.AddVaultStorageOptions(configuration);
+        services.AddVaultStorage(configuration, cluster);
         services.AddVaultEncryption(configuration, cluster.Enabled);
-        if (cluster.Enabled)
-        {
-            services.AddSingleton(sp => new PostgresGrainStorage(
-                sp.GetRequiredService<NpgsqlDataSource>(),
-                siloOptions.ServiceId,
-                cluster.Storage,
-                sp.GetRequiredService<Serializer>(),
-                sp.GetRequiredService<StateProtector>(),
-                sp.GetRequiredService<ILogger<PostgresGrainStorage>>()));
-            services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<PostgresGrainStorage>());
-        }
-        else
-        {
-            services.AddSingleton(sp => new SqliteGrainStorage(
-                SharedObjectOptions.StorageName,
-                sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
-                sp.GetRequiredService<Serializer>(),
-                sp.GetRequiredService<StateProtector>(),
-                sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
-            services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
-        }
+        services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SealedGrainStorage>());
 
         services.AddSingleton<IAuditStore>(sp => new AuditLogStore(sp.GetRequiredService<IVaultDatabase>()));
         services.AddVaultChannels(configuration);
@@ -126,6 +103,42 @@ public static class VaultSiloHostingExtensions
         services.AddSingleton<IChannelWebhooks>(sp => sp.GetRequiredService<WebhookOutbox>());
         services.AddHttpClient(WebhookDispatcher.HttpClientName);
         services.AddHostedService<WebhookDispatcher>();
+        return services;
+    }
+
+    /// <summary>
+    /// The node's database and grain storage, for silos and the <c>admin</c> command alike: PostgreSQL (one data source,
+    /// <see cref="PostgresGrainStorage"/>) in cluster mode, else the SQLite file (<see cref="SqliteGrainStorage"/>).
+    /// The storage is registered as <see cref="SealedGrainStorage"/> and as <see cref="IStoredStates"/>.
+    /// </summary>
+    public static IServiceCollection AddVaultStorage(this IServiceCollection services, IConfiguration configuration, VaultClusterOptions cluster)
+    {
+        services.AddVaultStorageOptions(configuration);
+        if (cluster.Enabled)
+        {
+            var serviceId = VaultSiloOptions.From(configuration).ServiceId;
+            services.AddSingleton(_ => NpgsqlDataSource.Create(cluster.ConnectionString!));
+            services.AddSingleton<IVaultDatabase>(sp => new PostgresDatabase(sp.GetRequiredService<NpgsqlDataSource>()));
+            services.AddSingleton<SealedGrainStorage>(sp => new PostgresGrainStorage(
+                sp.GetRequiredService<NpgsqlDataSource>(),
+                serviceId,
+                cluster.Storage,
+                sp.GetRequiredService<Serializer>(),
+                sp.GetRequiredService<StateProtector>(),
+                sp.GetRequiredService<ILogger<PostgresGrainStorage>>()));
+        }
+        else
+        {
+            services.AddVaultSqliteDatabase();
+            services.AddSingleton<SealedGrainStorage>(sp => new SqliteGrainStorage(
+                SharedObjectOptions.StorageName,
+                sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
+                sp.GetRequiredService<Serializer>(),
+                sp.GetRequiredService<StateProtector>(),
+                sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
+        }
+
+        services.AddSingleton<IStoredStates>(sp => sp.GetRequiredService<SealedGrainStorage>());
         return services;
     }
 
@@ -199,4 +212,7 @@ public sealed class VaultSiloOptions
     public string ClusterId { get; set; } = "orleansvault";
 
     public string ServiceId { get; set; } = "orleansvault";
+
+    public static VaultSiloOptions From(IConfiguration configuration) =>
+        configuration.GetSection(Section).Get<VaultSiloOptions>() ?? new VaultSiloOptions();
 }

@@ -107,7 +107,7 @@ public sealed class FeedEvent(long epoch, ObjectEvent e)
 public sealed class ObjectFeed : IObjectFeedObserver
 {
     private readonly IClusterClient _client;
-    private ISharedObjectGrain? _grain;
+    private readonly ISharedObjectGrain _grain;
     private readonly ILogger _logger;
     private readonly ObjectFeeds _owner;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -124,14 +124,13 @@ public sealed class ObjectFeed : IObjectFeedObserver
     {
         ObjectKey = objectKey;
         _client = client;
+        _grain = client.GetGrain<ISharedObjectGrain>(objectKey);
         _logger = logger;
         _owner = owner;
         _renewTimeout = renewTimeout;
     }
 
     public string ObjectKey { get; }
-
-    private ISharedObjectGrain Grain => _grain ??= _client.GetGrain<ISharedObjectGrain>(ObjectKey);
 
     /// <summary>The grain-observer reference the object pushes to (set once the first socket was added).</summary>
     public IObjectFeedObserver? Reference => _reference;
@@ -151,7 +150,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
                 var reference = _client.CreateObjectReference<IObjectFeedObserver>(this);
                 try
                 {
-                    await CatchUpAsync(await Grain.Subscribe(reference));
+                    await CatchUpAsync(await _grain.Subscribe(reference));
                 }
                 catch
                 {
@@ -194,7 +193,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
         {
             try
             {
-                await Grain.Unsubscribe(toCancel);
+                await _grain.Unsubscribe(toCancel);
             }
             catch (Exception error) when (error is not OutOfMemoryException)
             {
@@ -225,14 +224,14 @@ public sealed class ObjectFeed : IObjectFeedObserver
 
             // Bounded: a silo that died makes calls to its grains wait for the response timeout, and one slow object must
             // not hold up the renewal of the others past their leases.
-            var position = await Grain.Subscribe(reference, delivered).WaitAsync(_renewTimeout);
+            var position = await _grain.Subscribe(reference, delivered).WaitAsync(_renewTimeout);
             await CatchUpAsync(position);
             if (!position.WasSubscribed || _restorePending)
             {
                 // The object reactivated, or dropped this feed for a lapsed lease: it no longer knows these connections.
                 // Until that is repaired (a call may time out), every renewal tries again.
                 _restorePending = true;
-                await Grain.RestoreFeed(reference, await RegistrationsAsync()).WaitAsync(_renewTimeout);
+                await _grain.RestoreFeed(reference, await RegistrationsAsync()).WaitAsync(_renewTimeout);
                 _restorePending = false;
             }
         }
@@ -322,7 +321,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
         }
     }
 
-    private Task<IReadOnlyList<ObjectEvent>?> FetchAfterAsync(long sequence) => Grain.GetEventsAfter(sequence);
+    private Task<IReadOnlyList<ObjectEvent>?> FetchAfterAsync(long sequence) => _grain.GetEventsAfter(sequence);
 
     private void Relay(long epoch, IReadOnlyList<ObjectEvent> events)
     {

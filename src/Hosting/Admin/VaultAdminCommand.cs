@@ -2,9 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Orleans.Serialization;
-using Npgsql;
 using OrleansVault.Hosting.Cluster;
 using OrleansVault.Hosting.Encryption;
 using OrleansVault.Hosting.Persistence;
@@ -121,30 +119,7 @@ public static class VaultAdminCommand
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddSerializer();
-        services.AddVaultStorageOptions(configuration);
-        if (cluster.Enabled)
-        {
-            services.AddSingleton(_ => NpgsqlDataSource.Create(cluster.ConnectionString!));
-            services.AddSingleton<IVaultDatabase>(sp => new PostgresDatabase(sp.GetRequiredService<NpgsqlDataSource>()));
-            services.AddSingleton<IStoredStates>(sp => new PostgresGrainStorage(
-                sp.GetRequiredService<NpgsqlDataSource>(),
-                configuration.GetSection(VaultSiloOptions.Section).Get<VaultSiloOptions>()?.ServiceId ?? new VaultSiloOptions().ServiceId,
-                cluster.Storage,
-                sp.GetRequiredService<Serializer>(),
-                sp.GetRequiredService<StateProtector>(),
-                sp.GetRequiredService<ILogger<PostgresGrainStorage>>()));
-        }
-        else
-        {
-            services.AddVaultSqliteDatabase();
-            services.AddSingleton<IStoredStates>(sp => new SqliteGrainStorage(
-                "VaultStore",
-                sp.GetRequiredService<IOptions<SqliteStorageOptions>>().Value,
-                sp.GetRequiredService<Serializer>(),
-                sp.GetRequiredService<StateProtector>(),
-                sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
-        }
-
+        services.AddVaultStorage(configuration, cluster);
         services.AddVaultEncryption(configuration, cluster.Enabled);
         return services.BuildServiceProvider();
     }
