@@ -38,7 +38,8 @@ internal static class StorageBenchmark
         var seconds = Number("seconds", 10);
         var writers = Number("writers", 64);
         var valueBytes = Number("value-bytes", 200);
-        await using var dataSource = NpgsqlDataSource.Create(connection);
+        // The connection string as a node would use it (pool cap, prepared statements).
+        await using var dataSource = NpgsqlDataSource.Create(VaultClusterOptions.WithDefaults(connection, new VaultClusterOptions().MaxPoolSize));
 
         // It writes rows and data keys of its own (under a throw-away master key): never into a database in use.
         await using (var inUse = dataSource.CreateCommand("SELECT to_regclass('vault_schema_migrations') IS NOT NULL"))

@@ -25,6 +25,15 @@ public sealed class ClusterOptionsTests
     public void A_pool_size_in_the_connection_string_wins(string connectionString) =>
         Assert.Equal(100, new NpgsqlConnectionStringBuilder(From(("ConnectionString", connectionString)).ConnectionString).MaxPoolSize);
 
+    [Fact]
+    public void Connections_prepare_statements_unless_the_connection_string_says_otherwise()
+    {
+        Assert.Equal(VaultClusterOptions.AutoPreparedStatements, new NpgsqlConnectionStringBuilder(From(("ConnectionString", "Host=db;Database=d")).ConnectionString).MaxAutoPrepare);
+        Assert.Equal(0, new NpgsqlConnectionStringBuilder(From(("ConnectionString", "Host=db;Max Auto Prepare=0")).ConnectionString).MaxAutoPrepare);
+        Assert.Equal(0, new NpgsqlConnectionStringBuilder(VaultClusterOptions.WithDefaults("Host=db;maxautoprepare=0", 5)).MaxAutoPrepare);
+        Assert.Equal(5, new NpgsqlConnectionStringBuilder(VaultClusterOptions.WithDefaults("Host=db;maxautoprepare=0", 5)).MaxPoolSize);
+    }
+
     [Theory]
     [InlineData("MaxPoolSize", "0", "Vault:Cluster:MaxPoolSize")]
     [InlineData("Storage:Writers", "0", "Vault:Cluster:Storage")]
