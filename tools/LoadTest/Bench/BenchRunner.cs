@@ -30,46 +30,19 @@ public static class BenchRunner
         var rows = new List<BenchRow>();
         foreach (var item in items)
         {
-            // Fresh servers for every benchmark: memory and warm caches left by one must not count for the next.
-            var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
-            var dataDirectory = Path.Combine(Path.GetTempPath(), "ov-bench-" + Guid.NewGuid().ToString("N"));
-            await using var gateway = await ServerProcess.StartAsync(gatewayDll, new Dictionary<string, string>
-            {
-                ["Vault__DataDirectory"] = dataDirectory,
-                ["Vault__Bootstrap__ProjectId"] = "bench",
-                ["Vault__Bootstrap__ApiKey"] = "bench-key",
-                ["Vault__Bootstrap__ApiSecret"] = secret,
-                ["Vault__Silo__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-                ["Vault__Silo__GatewayPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-
-                // A key for this run only (no key file left behind); the load comes from one address, so its rate is not limited.
-                ["Vault__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-                ["Vault__Limits__RequestsPerSecondPerAddress"] = "0",
-                ["Vault__Hub__CallsPerSecond"] = "0",
-                ["Vault__Bootstrap__Pusher__AppId"] = "bench",
-                ["Vault__Bootstrap__Pusher__Key"] = "bench-pusher-key",
-                ["Vault__Bootstrap__Pusher__Secret"] = secret,
-            }, "/health/ready", dataDirectory, cancellationToken);
-            await using var baselines = await ServerProcess.StartAsync(baselinesDll, new Dictionary<string, string>(), "/health", null, cancellationToken);
-
             var byTarget = new Dictionary<string, ScenarioResult>(StringComparer.Ordinal);
-            foreach (var target in item.Targets)
+            for (var repetition = 0; repetition < options.Runs; repetition++)
             {
-                var server = target is "vaultrice" or "pusher" or "native" ? gateway : baselines;
-                var run = item.Configure(options with
+                foreach (var (target, result) in await RunOnceAsync(item, options, gatewayDll, baselinesDll, cancellationToken))
                 {
-                    Command = "run",
-                    Target = target,
-                    Urls = [server.Url],
-                    ProjectId = "bench",
-                    ApiKey = target == "pusher" ? "bench-pusher-key" : "bench-key",
-                    ApiSecret = secret,
-                    ServerPid = server.Pid,
-                    RunId = Guid.NewGuid().ToString("N")[..8],
-                });
-                var result = await LoadRun.RunAsync(run, cancellationToken) with { Scenario = item.Name };
-                results.Add(result);
-                byTarget[target] = result;
+                    results.Add(result);
+
+                    // On a shared machine interference only ever makes a figure worse: each side keeps its best run.
+                    if (!byTarget.TryGetValue(target, out var best) || Better(item, result, best))
+                    {
+                        byTarget[target] = result;
+                    }
+                }
             }
 
             rows.Add(BenchRow.From(item, byTarget));
@@ -82,6 +55,57 @@ public static class BenchRunner
         await ReportWriter.WriteCsvAsync(Path.Combine(options.OutputDirectory, "results.csv"), results);
         await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, "summary.md"), Markdown(rows, options.Size));
         return results.All(r => r.ErrorCount == 0) ? 0 : 1;
+    }
+
+    private static bool Better(BenchItem item, ScenarioResult candidate, ScenarioResult best) =>
+        candidate.ErrorCount != best.ErrorCount
+            ? candidate.ErrorCount < best.ErrorCount
+            : item.HigherIsBetter ? item.Value(candidate) > item.Value(best) : item.Value(candidate) < item.Value(best);
+
+    /// <summary>One run of a benchmark against each of its targets, on fresh servers: memory and warm caches left by one run must not count for the next.</summary>
+    private static async Task<List<(string Target, ScenarioResult Result)>> RunOnceAsync(BenchItem item, LoadOptions options, string gatewayDll, string baselinesDll, CancellationToken cancellationToken)
+    {
+        var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "ov-bench-" + Guid.NewGuid().ToString("N"));
+        await using var gateway = await ServerProcess.StartAsync(gatewayDll, new Dictionary<string, string>
+        {
+            ["Vault__DataDirectory"] = dataDirectory,
+            ["Vault__Bootstrap__ProjectId"] = "bench",
+            ["Vault__Bootstrap__ApiKey"] = "bench-key",
+            ["Vault__Bootstrap__ApiSecret"] = secret,
+            ["Vault__Silo__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Vault__Silo__GatewayPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+
+            // A key for this run only (no key file left behind); the load comes from one address, so its rate is not limited.
+            ["Vault__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Vault__Limits__RequestsPerSecondPerAddress"] = "0",
+            ["Vault__Hub__CallsPerSecond"] = "0",
+            ["Vault__Bootstrap__Pusher__AppId"] = "bench",
+            ["Vault__Bootstrap__Pusher__Key"] = "bench-pusher-key",
+            ["Vault__Bootstrap__Pusher__Secret"] = secret,
+        }, "/health/ready", dataDirectory, cancellationToken);
+        await using var baselines = await ServerProcess.StartAsync(baselinesDll, new Dictionary<string, string>(), "/health", null, cancellationToken);
+
+        var results = new List<(string, ScenarioResult)>();
+        foreach (var target in item.Targets)
+        {
+            var server = target is "vaultrice" or "pusher" or "native" ? gateway : baselines;
+            var run = item.Configure(options with
+            {
+                Command = "run",
+                Target = target,
+                Urls = [server.Url],
+                ProjectId = "bench",
+                ApiKey = target == "pusher" ? "bench-pusher-key" : "bench-key",
+                ApiSecret = secret,
+                ServerPid = server.Pid,
+                RunId = Guid.NewGuid().ToString("N")[..8],
+            });
+            var result = await LoadRun.RunAsync(run, cancellationToken) with { Scenario = item.Name };
+            results.Add((target, result));
+        }
+
+        return results;
     }
 
     private static void PrintRows(IReadOnlyList<BenchRow> rows)

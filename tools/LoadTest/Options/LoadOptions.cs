@@ -81,6 +81,9 @@ public sealed record LoadOptions
 
     public string Size { get; init; } = "full";
 
+    /// <summary>How many times bench repeats each benchmark on fresh servers; each side is reported by its best run.</summary>
+    public int Runs { get; init; } = 1;
+
     public string? GatewayDll { get; init; }
 
     public string? BaselinesDll { get; init; }
@@ -155,6 +158,7 @@ public sealed record LoadOptions
             Live = Get("no-live", "false") != "true" && !Console.IsOutputRedirected,
             BenchScenarios = [.. Get("scenarios", "broadcast,broadcast-max,objects,latency,hold,http,pusher,native,native-objects").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             Size = Get("size", "full"),
+            Runs = Int("runs", 1),
             GatewayDll = values.Remove("gateway-dll", out var gw) ? gw : null,
             BaselinesDll = values.Remove("baselines-dll", out var bl) ? bl : null,
             OutputDirectory = Get("out", "artifacts/bench"),
@@ -220,6 +224,11 @@ public sealed record LoadOptions
         if (Publish is not ("item" or "message"))
         {
             throw new UsageException("--publish is item or message");
+        }
+
+        if (Runs is < 1 or > 20)
+        {
+            throw new UsageException("--runs is between 1 and 20");
         }
 
         if (Command == "run" && Target is "vaultrice" or "native" or "pusher" && (ProjectId.Length == 0 || ApiKey.Length == 0 || ApiSecret.Length == 0))

@@ -37,6 +37,8 @@ public static class Usage
           --scenarios a,b,...          broadcast,broadcast-max,objects,latency,hold,http,pusher,pusher-max,native,native-objects,capacity
                                        (default all but capacity and pusher-max)
           --gateway-dll PATH --baselines-dll PATH   default: the Release builds in this repository
+          --runs N                     run each benchmark N times on fresh servers, alternating; report
+                                       each side's best run (default 1)
           --out DIR                    where results.json, results.csv and summary.md go (artifacts/bench)
         """;
 }
