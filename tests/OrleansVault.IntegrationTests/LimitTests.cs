@@ -158,6 +158,67 @@ public sealed class LimitTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_body_over_the_limit_is_413_with_or_without_a_content_length_and_one_in_many_pieces_is_read_whole(bool announced)
+    {
+        await using var factory = new GatewayFactory(settings: new Dictionary<string, string?> { ["Vault:Limits:MaxBodyBytes"] = "4096" });
+        try
+        {
+            using var client = factory.Client(factory.BasicHeader);
+            var path = $"/project/{GatewayFactory.ProjectId}/cache/c/body-{Guid.NewGuid():N}/k";
+
+            var refused = await client.PostAsync(path, new PiecewiseContent($"{{\"value\":\"{new string('x', 5000)}\"}}", announced));
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+            using (var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
+            {
+                Assert.Equal("limitError.body.tooLarge", body.RootElement.GetProperty("cause").GetProperty("code").GetString());
+            }
+
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(path)).StatusCode);
+
+            // Just under the limit, sent in 100-byte pieces: every byte arrives.
+            var value = new string('y', 3000) + "é€";
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(path, new PiecewiseContent($"{{\"value\":\"{value}\"}}", announced))).StatusCode);
+            using var stored = await HttpApiTests.JsonAsync(await client.GetAsync(path));
+            Assert.Equal(value, stored.RootElement.GetProperty("value").GetString());
+        }
+        finally
+        {
+            factory.DeleteData();
+        }
+    }
+
+    /// <summary>A JSON body written in 100-byte pieces, with or without a Content-Length (chunked).</summary>
+    private sealed class PiecewiseContent : HttpContent
+    {
+        private readonly byte[] _bytes;
+        private readonly bool _announced;
+
+        public PiecewiseContent(string json, bool announced)
+        {
+            _bytes = System.Text.Encoding.UTF8.GetBytes(json);
+            _announced = announced;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            for (var at = 0; at < _bytes.Length; at += 100)
+            {
+                await stream.WriteAsync(_bytes.AsMemory(at, Math.Min(100, _bytes.Length - at)));
+                await stream.FlushAsync();
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _bytes.Length;
+            return _announced;
+        }
+    }
+
     [Fact]
     public async Task A_write_that_would_make_an_object_too_large_is_413_and_changes_nothing()
     {

@@ -302,16 +302,6 @@ public sealed class PusherRestHandler(
     private static JsonElement Object(JsonElement e, string what) =>
         e.ValueKind == JsonValueKind.Object ? e : throw new PusherRestException(400, $"The {what} must be a JSON object");
 
-    private static async Task<byte[]> ReadBodyAsync(HttpContext context)
-    {
-        var body = new ArrayBufferWriter<byte>();
-        var buffer = new byte[8192];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
-        {
-            body.Write(buffer.AsSpan(0, read));
-        }
-
-        return body.WrittenSpan.ToArray();
-    }
+    // The server bounds the body (Kestrel's MaxRequestBodySize is Vault:Limits:MaxBodyBytes; past it, 413).
+    private static Task<byte[]> ReadBodyAsync(HttpContext context) => Vaultrice.RequestBody.ReadBytesAsync(context, int.MaxValue);
 }
