@@ -17,6 +17,7 @@ public enum ObjectEventKind
 /// <see cref="ExcludedConnectionId"/> names the one connection that must not receive it (a socket message's sender).
 /// </summary>
 [GenerateSerializer]
+[Immutable]
 [Alias("ov.ObjectEvent")]
 public sealed record ObjectEvent(
     [property: Id(0)] long Sequence,
@@ -30,8 +31,12 @@ public sealed record ObjectEvent(
     [property: Id(8)] string? ExcludedConnectionId,
     [property: Id(9)] string? VerifiedUserId = null);
 
-/// <summary>The events of one grain operation, pushed as one batch so a clear of many keys costs one call per feed.</summary>
+/// <summary>
+/// The events of one grain operation, pushed as one batch so a clear of many keys costs one call per feed.
+/// <see cref="Events"/> is a fresh array nobody changes once pushed ([Immutable]: shared, not copied, in one process).
+/// </summary>
 [GenerateSerializer]
+[Immutable]
 [Alias("ov.ObjectEventBatch")]
 public sealed record ObjectEventBatch(
     [property: Id(0)] long Epoch,
@@ -53,6 +58,7 @@ public interface IObjectFeedObserver : IGrainObserver
 /// its events begin.
 /// </summary>
 [GenerateSerializer]
+[Immutable]
 [Alias("ov.FeedPosition")]
 public sealed record FeedPosition(
     [property: Id(0)] long Epoch,
