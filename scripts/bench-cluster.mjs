@@ -6,7 +6,7 @@
 //      (synchronous commit on) on the same PostgreSQL server, target >= 0.7x: end to end through the cluster, and for
 //      the cluster's storage alone (tools/Benchmarks `storage`: 64 writers, ~200-byte values, encrypted, group commit).
 //
-//   dotnet build OrleansVault.sln -c Release && node scripts/bench-cluster.mjs [--seconds 20] [--warmup 10] [--objects 2000] [--in-flight 64] [--runs 1] [--out artifacts/bench-cluster]
+//   dotnet build OrleansVault.sln -c Release && node scripts/bench-cluster.mjs [--seconds 20] [--warmup 10] [--objects 2000] [--in-flight 64] [--runs 1] [--cluster-gc workstation|server] [--out artifacts/bench-cluster]
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -19,6 +19,9 @@ process.env.VAULT_BUILD_CONFIGURATION ??= 'Release'
 // Six processes share the cores here. The thread pool's spin-waiting, which pays off on dedicated cores, burns the time
 // the other processes need (a fifth of a silo's CPU in a profile), so every process of both setups runs without it.
 process.env.DOTNET_ThreadPool_UnfairSemaphoreSpinLimit ??= '0'
+// The cluster's four .NET processes share two cores: as README advises for several nodes on one host, they run the
+// workstation GC (server GC's per-core heaps and GC threads contend for the same cores). The embedded node, alone on
+// the host, keeps its shipped server GC. `--cluster-gc server` keeps the shipped setting for the cluster too.
 const args = process.argv.slice(2)
 const option = (name, fallback) => {
   const at = args.indexOf(`--${name}`)
@@ -36,6 +39,7 @@ const out = resolve(option('out', 'artifacts/bench-cluster'))
 mkdirSync(out, { recursive: true })
 const tool = join(REPO_ROOT, 'tools/LoadTest/bin/Release/net10.0/OrleansVault.LoadTest.dll')
 const creds = { projectId: 'bench', apiKey: 'bench-key', apiSecret: randomBytes(24).toString('hex') }
+const sharedHostGc = option('cluster-gc', 'workstation') === 'server' ? {} : { DOTNET_gcServer: '0' }
 const bootstrap = { ASPNETCORE_ENVIRONMENT: 'Production', DOTNET_ENVIRONMENT: 'Production', Vault__Cluster__ResponseTimeout: '00:00:30', Vault__Bootstrap__ProjectId: creds.projectId, Vault__Bootstrap__ApiKey: creds.apiKey, Vault__Bootstrap__ApiSecret: creds.apiSecret, Vault__Limits__RequestsPerSecondPerAddress: '0' }
 const cleanups = []
 
@@ -87,7 +91,7 @@ try {
 
     // 2 silos + 2 gateways on PostgreSQL (a fresh database), loaded through both gateways. Logs stay under the output
     // directory; failure detection, leases and renewals keep their production defaults.
-    const c = await cluster('bench', { env: bootstrap, timings: {}, workDir: join(out, `cluster-${run}`), onCleanup: (fn) => cleanups.unshift(fn) })
+    const c = await cluster('bench', { env: { ...bootstrap, ...sharedHostGc }, timings: {}, workDir: join(out, `cluster-${run}`), onCleanup: (fn) => cleanups.unshift(fn) })
     await Promise.all([c.startSilo(), c.startSilo()])
     await Promise.all([c.startGateway(), c.startGateway()])
     clusters.push(load(`cluster-${run}`, c.gateways.map((g) => g.baseUrl)))
