@@ -269,11 +269,12 @@ public sealed partial class SharedObject : IAsyncDisposable
 
         if (_handle.Length > 0 && _client.Hub.State == HubConnectionState.Connected)
         {
+            using var timeout = new CancellationTokenSource(_client.Options.CloseTimeout);
             try
             {
-                await _client.InvokeAsync(NativeProtocol.Methods.Close, [_handle], CancellationToken.None);
+                await _client.InvokeAsync(NativeProtocol.Methods.Close, [_handle], timeout.Token);
             }
-            catch (VaultClientException)
+            catch (Exception error) when (error is VaultClientException || (error is OperationCanceledException && timeout.IsCancellationRequested))
             {
                 // The gateway closes the object with the connection anyway.
             }

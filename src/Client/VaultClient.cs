@@ -118,6 +118,11 @@ public sealed class VaultClient : IAsyncDisposable
     public static async Task<VaultClient> ConnectAsync(VaultClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.CloseTimeout <= TimeSpan.Zero && options.CloseTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.CloseTimeout, "CloseTimeout must be positive (or Timeout.InfiniteTimeSpan).");
+        }
+
         var client = new VaultClient(options);
         try
         {
@@ -176,11 +181,8 @@ public sealed class VaultClient : IAsyncDisposable
             return;
         }
 
-        foreach (var shared in _objects.Values)
-        {
-            await shared.DisposeAsync();
-        }
-
+        // Side by side: each waits at most CloseTimeout for its close to be confirmed.
+        await Task.WhenAll(_objects.Values.Select(shared => shared.DisposeAsync().AsTask()));
         await _disposed.CancelAsync();
         await Hub.DisposeAsync();
         _tokens.Dispose();

@@ -60,4 +60,11 @@ public sealed class VaultClientOptions
     /// <see cref="ClientErrorCodes.EventsOverflow"/> (no event is ever skipped silently).
     /// </summary>
     public int EventBufferSize { get; init; } = 10_000;
+
+    /// <summary>
+    /// How long disposing waits for the gateway to confirm each object's close (default 5 s). A gateway that is slow to
+    /// answer (an object call in flight, a stalled server) cannot hold a dispose longer: the connection closes anyway,
+    /// and the gateway closes the connection's objects with it.
+    /// </summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using OrleansVault.Client;
 using OrleansVault.Gateway.WebSockets;
 using OrleansVault.Objects;
 
@@ -50,4 +51,45 @@ public sealed class NativeDisconnectRaceTests
         var grain = gateway.Factory.Services.GetRequiredService<IClusterClient>().GetGrain<ISharedObjectGrain>(Names.Address(GatewayFactory.ProjectId, "race", id).GrainKey);
         await Wait.UntilAsync(async () => (await grain.GetPresence()).Count == 0, "the late join to be undone");
     }
+
+    [Fact]
+    public async Task Disposing_a_client_while_the_gateway_holds_an_object_call_takes_at_most_the_close_timeout()
+    {
+        var gate = new GrainCallGate(nameof(ISharedObjectGrain.Join));
+        await using var gateway = Start(gate);
+        var id = "dispose-" + Guid.NewGuid().ToString("N");
+        var defaults = gateway.Options();
+        var vault = await VaultClient.ConnectAsync(new VaultClientOptions
+        {
+            BaseUrl = defaults.BaseUrl,
+            ProjectId = defaults.ProjectId,
+            ApiKey = defaults.ApiKey,
+            ApiSecret = defaults.ApiSecret,
+            CloseTimeout = TimeSpan.FromSeconds(1),
+        });
+        var room = await vault.OpenAsync("race", id);
+        var joining = room.JoinAsync(new { name = "held" });
+        await gate.Entered.Task.WaitAsync(Wait.Deadline);
+
+        // The gateway cannot confirm the close while the join waits in the object; the dispose does not wait for it.
+        await vault.DisposeAsync().AsTask().WaitAsync(Wait.Deadline);
+        Assert.Equal(Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Disconnected, vault.Hub.State);
+        gate.Release.TrySetResult();
+        await Assert.ThrowsAnyAsync<Exception>(() => joining.WaitAsync(Wait.Deadline));
+
+        // The connection's end closed the object on the gateway: the late join is undone.
+        var grain = gateway.Factory.Services.GetRequiredService<IClusterClient>().GetGrain<ISharedObjectGrain>(Names.Address(GatewayFactory.ProjectId, "race", id).GrainKey);
+        await Wait.UntilAsync(async () => (await grain.GetPresence()).Count == 0, "the held join to be undone");
+    }
+
+    [Fact]
+    public async Task A_close_timeout_that_is_not_positive_is_refused_before_connecting() =>
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => VaultClient.ConnectAsync(new VaultClientOptions
+        {
+            BaseUrl = new Uri("http://127.0.0.1:9/"),
+            ProjectId = GatewayFactory.ProjectId,
+            ApiKey = GatewayFactory.ApiKey,
+            ApiSecret = GatewayFactory.Secret,
+            CloseTimeout = TimeSpan.Zero,
+        }));
 }
