@@ -103,12 +103,9 @@ public sealed partial class SharedObject
     /// <summary>Opens the object and subscribes from the position the gateway reports.</summary>
     private async Task OpenAsync(CancellationToken cancellationToken)
     {
-        Volatile.Write(ref _openedOn, _client.ConnectionNumber);
-        var opened = await _client.InvokeAsync<OpenResult>(NativeProtocol.Methods.Open, [_target], cancellationToken);
+        var opened = await OpenOnConnectionAsync(cancellationToken);
         lock (_lock)
         {
-            _handle = opened.Handle;
-            ConnectionId = opened.ConnectionId;
             _epoch = opened.Epoch;
             _lastSequence = opened.Sequence;
         }
@@ -170,7 +167,7 @@ public sealed partial class SharedObject
             if (from == RestoreStep.Open)
             {
                 StopPump();
-                await ReopenAsync();
+                await OpenOnConnectionAsync(_lifetime.Token);
                 StartPump();
             }
 
@@ -203,15 +200,21 @@ public sealed partial class SharedObject
         }
     }
 
-    private async Task ReopenAsync()
+    /// <summary>
+    /// Opens the object on the current connection and takes its handle and connection id; the caller decides whether the
+    /// reported position is where events start (a first open) or the last event seen still is (a restore).
+    /// </summary>
+    private async Task<OpenResult> OpenOnConnectionAsync(CancellationToken cancellationToken)
     {
         Volatile.Write(ref _openedOn, _client.ConnectionNumber);
-        var opened = await _client.InvokeAsync<OpenResult>(NativeProtocol.Methods.Open, [_target], _lifetime.Token);
+        var opened = await _client.InvokeAsync<OpenResult>(NativeProtocol.Methods.Open, [_target], cancellationToken);
         lock (_lock)
         {
             _handle = opened.Handle;
             ConnectionId = opened.ConnectionId;
         }
+
+        return opened;
     }
 
     /// <summary>Joins presence again if joined; a permanent refusal drops the entry (reported) and the object goes on.</summary>

@@ -87,10 +87,7 @@ public sealed partial class VaultHub
             }
         }
 
-        if (request.TtlMs is <= 0)
-        {
-            throw VaultException.Validation(ErrorCodes.TtlInvalid, "TtlMs must be a positive number of milliseconds.");
-        }
+        EnsureTtl(request.TtlMs);
 
         var item = await session.Grain.Apply(new AtomicCommand(request.Key, operation, request.ArgumentJson, request.TtlMs, request.IfUpdatedAt));
         return NativeMapping.ToItem(item);
@@ -109,6 +106,14 @@ public sealed partial class VaultHub
         }
     }
 
+    private static void EnsureTtl(long? ttlMs)
+    {
+        if (ttlMs is <= 0)
+        {
+            throw VaultException.Validation(ErrorCodes.TtlInvalid, "TtlMs must be a positive number of milliseconds.");
+        }
+    }
+
     private static SetItemCommand Command(SetRequest request)
     {
         if (request is null)
@@ -119,10 +124,7 @@ public sealed partial class VaultHub
         Names.EnsureKey(request.Key);
         ParseJson(request.ValueJson, "ValueJson").Dispose();
         EnsureKeyVersion(request.KeyVersion);
-        if (request.TtlMs is <= 0)
-        {
-            throw VaultException.Validation(ErrorCodes.TtlInvalid, "TtlMs must be a positive number of milliseconds.");
-        }
+        EnsureTtl(request.TtlMs);
 
         return new SetItemCommand(request.Key, request.ValueJson, request.TtlMs, request.IfAbsent, request.IfUpdatedAt, request.KeyVersion);
     }
