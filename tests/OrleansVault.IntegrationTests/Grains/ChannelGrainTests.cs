@@ -43,15 +43,22 @@ public sealed class ChannelGrainTests(GrainClusterFixture fixture)
         await channel.Subscribe(dead, new ChannelSubscription("1.1", new ChannelMember("ghost", null)));
         var joined = await channel.Subscribe(live, new ChannelSubscription("2.2", new ChannelMember("alive", """{"n":1}""")));
         Assert.Equal(["ghost", "alive"], joined.Members!.Select(m => m.UserId));
-        await Wait.UntilAsync(async () => deadFeed.Events.Any(e => e.Kind == ChannelEventKind.MemberAdded && e.UserId == "alive"), "member_added on the other feed");
 
-        // Only the live gateway renews; the other one "died".
+        // Only the live gateway renews, from here on (its lease is short); the other one "died".
+        await Wait.UntilAsync(
+            async () =>
+            {
+                Assert.True(await channel.RenewFeed(live));
+                return deadFeed.Events.Any(e => e.Kind == ChannelEventKind.MemberAdded && e.UserId == "alive");
+            },
+            "member_added on the other feed");
+
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (!liveFeed.Events.Any(e => e.Kind == ChannelEventKind.MemberRemoved && e.UserId == "ghost"))
         {
             Assert.True(DateTime.UtcNow < deadline, "the ghost member was never removed");
             Assert.True(await channel.RenewFeed(live));
-            await Task.Delay(GrainClusterFixture.FeedLease / 5);
+            await Task.Delay(GrainClusterFixture.ChannelFeedLease / 5);
         }
 
         Assert.Equal(["alive"], await channel.GetUserIds());

@@ -17,6 +17,12 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 
     public static readonly TimeSpan FeedLease = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// Channel feeds' lease. Most channel tests subscribe and never renew, so the lease must outlast their calls on a cold,
+    /// loaded test host (with 500 ms, a sweep sometimes dropped a feed mid-test); the lapse test renews its live feed.
+    /// </summary>
+    public static readonly TimeSpan ChannelFeedLease = TimeSpan.FromSeconds(2);
+
     public IClusterClient Client => Cluster.Client;
 
     public async Task InitializeAsync()
@@ -30,7 +36,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton<IChannelWebhooks>(RecordedWebhooks.Instance);
             silo.Services.Configure<ChannelOptions>(o =>
             {
-                o.FeedLease = FeedLease;
+                o.FeedLease = ChannelFeedLease;
                 o.AppCacheTtl = TimeSpan.Zero;
             });
             silo.Services.Configure<SharedObjectOptions>(o =>
