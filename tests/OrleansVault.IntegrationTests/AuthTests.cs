@@ -145,6 +145,30 @@ public sealed class AuthTests(SharedGateway gateway)
     }
 
     [Fact]
+    public async Task A_remembered_token_counts_only_by_its_exact_text()
+    {
+        var token = await _factory.TokenAsync();
+
+        // Verified once, so the gateway remembers it; the header's scheme case and spacing around the token do not matter.
+        foreach (var header in new[] { $"Bearer {token}", $"bearer {token}", $"Bearer   {token}  " })
+        {
+            using var client = _factory.Client();
+            var request = new HttpRequestMessage(HttpMethod.Get, ItemPath);
+            request.Headers.TryAddWithoutValidation("Authorization", header);
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+        }
+
+        // A remembered token with one character of its signature changed (not the last, whose low bits are padding),
+        // cut short or extended is a token never verified.
+        var at = token.Length - 10;
+        var changed = token[..at] + (token[at] == 'A' ? 'B' : 'A') + token[(at + 1)..];
+        await AssertRefused($"Bearer {changed}", HttpStatusCode.Unauthorized, "authenticationError.token.invalid");
+        await AssertRefused($"Bearer {token[..^1]}", HttpStatusCode.Unauthorized, "authenticationError.token.invalid");
+        await AssertRefused($"Bearer {token}x", HttpStatusCode.Unauthorized, "authenticationError.token.invalid");
+        await AssertRefused($"Bearer {token}.{token}", HttpStatusCode.Unauthorized, "authenticationError.token.invalid");
+    }
+
+    [Fact]
     public async Task Secrets_tokens_and_socket_query_strings_never_reach_the_logs()
     {
         var token = await _factory.TokenAsync();

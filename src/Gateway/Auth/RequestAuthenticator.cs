@@ -28,7 +28,7 @@ public sealed class RequestAuthenticator(ProjectDirectory projects, KeyRingCache
             return new Caller(project.ProjectId, key.KeyId, origin, null, key.MaxConnections, key.MessagesPerSecond);
         }
 
-        if (TryScheme(authorization, "Bearer", out var token))
+        if (TrySchemeSlice(authorization, "Bearer", out var token))
         {
             var claims = await tokens.ValidateAsync(token, projectId);
             var project = await projects.GetAsync(projectId);
@@ -135,15 +135,23 @@ public sealed class RequestAuthenticator(ProjectDirectory projects, KeyRingCache
 
     private static bool TryScheme(string header, string scheme, out string value)
     {
+        var found = TrySchemeSlice(header, scheme, out var slice);
+        value = found ? slice.ToString() : string.Empty;
+        return found;
+    }
+
+    /// <summary>The credentials after "{scheme} ", trimmed, as a slice of the header (no copy).</summary>
+    private static bool TrySchemeSlice(string header, string scheme, out ReadOnlyMemory<char> value)
+    {
         if (header.Length > scheme.Length + 1
             && header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
             && header[scheme.Length] == ' ')
         {
-            value = header[(scheme.Length + 1)..].Trim();
+            value = header.AsMemory(scheme.Length + 1).Trim();
             return value.Length > 0;
         }
 
-        value = string.Empty;
+        value = ReadOnlyMemory<char>.Empty;
         return false;
     }
 }

@@ -25,6 +25,10 @@ public sealed class TokenService(KeyRingCache keyRing, IOptions<AuthOptions> opt
     // key and API key are still checked on every use.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TokenClaims> _verified = new(StringComparer.Ordinal);
 
+    // The same cache looked up by a slice of the Authorization header, so a remembered token costs no copy.
+    private System.Collections.Concurrent.ConcurrentDictionary<string, TokenClaims>.AlternateLookup<ReadOnlySpan<char>> VerifiedByText =>
+        _verified.GetAlternateLookup<ReadOnlySpan<char>>();
+
     public async Task<string> MintAsync(string projectId, string keyId, string? origin)
     {
         var material = await keyRing.GetAsync();
@@ -52,27 +56,34 @@ public sealed class TokenService(KeyRingCache keyRing, IOptions<AuthOptions> opt
     }
 
     /// <summary>Validates a token for <paramref name="projectId"/>; throws a 401 <see cref="VaultException"/> otherwise.</summary>
-    public async Task<TokenClaims> ValidateAsync(string token, string projectId)
+    public Task<TokenClaims> ValidateAsync(string token, string projectId) => ValidateAsync(token.AsMemory(), projectId);
+
+    /// <summary>
+    /// Validates a token given as a slice of a longer text (the Authorization header); the slice is copied to a
+    /// string only when its signature has to be checked, not on every request that presents a remembered token.
+    /// </summary>
+    public async Task<TokenClaims> ValidateAsync(ReadOnlyMemory<char> token, string projectId)
     {
         var material = await keyRing.GetAsync();
-        if (!_verified.TryGetValue(token, out var claims)
+        if (!VerifiedByText.TryGetValue(token.Span, out var claims)
             || !string.Equals(claims.ProjectId, projectId, StringComparison.Ordinal)
             || !material.Verification.Any(k => string.Equals(k.KeyId, claims.SigningKeyId, StringComparison.Ordinal)))
         {
-            claims = await VerifySignatureAsync(token, projectId, material);
+            var text = token.ToString();
+            claims = await VerifySignatureAsync(text, projectId, material);
             if (_verified.Count >= MaxCachedTokens)
             {
                 _verified.Clear();
             }
 
-            _verified[token] = claims;
+            _verified[text] = claims;
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var skew = (long)options.Value.ClockSkew.TotalMilliseconds;
         if (claims.ExpiresAt + skew <= now)
         {
-            _verified.TryRemove(token, out _);
+            VerifiedByText.TryRemove(token.Span, out _, out _);
             throw new VaultException(VaultErrorKind.Unauthenticated, ErrorCodes.TokenExpired, "The access token has expired.");
         }
 

@@ -59,13 +59,22 @@ public sealed class StateProtector(DataKeyStore keys)
         BinaryPrimitives.WriteInt32BigEndian(output.AsSpan(1, 4), key.Version);
         var nonce = output.AsSpan(HeaderSize, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(key.Key, TagSize);
-        aes.Encrypt(
-            nonce,
-            plaintext.Span,
-            output.AsSpan(HeaderSize + NonceSize, plaintext.Length),
-            output.AsSpan(HeaderSize + NonceSize + plaintext.Length, TagSize),
-            AssociatedData(output.AsSpan(0, HeaderSize), stateName, grainId));
+        var associated = AssociatedData(output.AsSpan(0, HeaderSize), stateName, grainId, out var rented);
+        try
+        {
+            using var aes = new AesGcm(key.Key, TagSize);
+            aes.Encrypt(
+                nonce,
+                plaintext.Span,
+                output.AsSpan(HeaderSize + NonceSize, plaintext.Length),
+                output.AsSpan(HeaderSize + NonceSize + plaintext.Length, TagSize),
+                associated);
+        }
+        finally
+        {
+            ReturnRented(rented);
+        }
+
         return output;
     }
 
@@ -76,6 +85,7 @@ public sealed class StateProtector(DataKeyStore keys)
         var key = await keys.GetAsync(ScopeOf(stateName, grainId), version);
         var length = stored.Length - HeaderSize - NonceSize - TagSize;
         var plaintext = new byte[length];
+        var associated = AssociatedData(stored.AsSpan(0, HeaderSize), stateName, grainId, out var rented);
         using var aes = new AesGcm(key.Key, TagSize);
         try
         {
@@ -84,19 +94,39 @@ public sealed class StateProtector(DataKeyStore keys)
                 stored.AsSpan(HeaderSize + NonceSize, length),
                 stored.AsSpan(HeaderSize + NonceSize + length, TagSize),
                 plaintext,
-                AssociatedData(stored.AsSpan(0, HeaderSize), stateName, grainId));
+                associated);
         }
         catch (AuthenticationTagMismatchException)
         {
             throw new CryptographicException($"The stored state of {grainId} failed authentication: it was altered or copied from another grain.");
         }
+        finally
+        {
+            ReturnRented(rented);
+        }
 
         return plaintext;
     }
 
-    private static byte[] AssociatedData(ReadOnlySpan<byte> header, string stateName, string grainId)
+    private const string ContextPrefix = "ov/state/";
+
+    /// <summary>
+    /// The associated data that binds a payload to its place: the header, then UTF-8 "ov/state/{stateName}/{grainId}".
+    /// Written into a pooled buffer (one per write otherwise); <paramref name="rented"/> goes back with <see cref="ReturnRented"/>.
+    /// </summary>
+    private static ReadOnlySpan<byte> AssociatedData(ReadOnlySpan<byte> header, string stateName, string grainId, out byte[] rented)
     {
-        var context = Encoding.UTF8.GetBytes($"ov/state/{stateName}/{grainId}");
-        return [.. header, .. context];
+        var size = header.Length + Encoding.UTF8.GetMaxByteCount(ContextPrefix.Length + stateName.Length + 1 + grainId.Length);
+        rented = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+        var span = rented.AsSpan();
+        header.CopyTo(span);
+        var length = header.Length;
+        length += Encoding.UTF8.GetBytes(ContextPrefix, span[length..]);
+        length += Encoding.UTF8.GetBytes(stateName, span[length..]);
+        span[length++] = (byte)'/';
+        length += Encoding.UTF8.GetBytes(grainId, span[length..]);
+        return span[..length];
     }
+
+    private static void ReturnRented(byte[] rented) => System.Buffers.ArrayPool<byte>.Shared.Return(rented);
 }
