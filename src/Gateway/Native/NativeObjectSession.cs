@@ -88,7 +88,7 @@ public sealed class NativeObjectSession : IFeedSubscriber
         }
     }
 
-    public void Deliver(FeedEvent e)
+    public void Deliver(FeedEvent e, bool sendNow)
     {
         lock (_lock)
         {

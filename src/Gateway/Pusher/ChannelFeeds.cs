@@ -254,12 +254,13 @@ public sealed class ChannelFeed : IChannelFeedObserver
             }
 
             var frame = Render(e);
+            var sendNow = entries.Length <= OutgoingFrames.MaxFanOutToSendNow;
             foreach (var entry in entries)
             {
                 if ((!entry.Subscription.Passive || entry.Listening)
                     && !string.Equals(e.ExcludedSocketId, entry.Connection.SocketId, StringComparison.Ordinal))
                 {
-                    entry.Connection.Deliver(Channel, frame);
+                    entry.Connection.Deliver(Channel, frame, sendNow);
                 }
             }
         }

@@ -1,19 +1,15 @@
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using OrleansVault.Objects;
 
 namespace OrleansVault.Gateway.WebSockets;
 
 /// <summary>
 /// One client socket on one object: its connection id, its cursor (the last event sequence handed to it),
-/// and a bounded send queue drained by a single writer so a slow client never slows the feed.
+/// and its bounded <see cref="OutgoingFrames"/>, so a slow client never slows the feed.
 /// </summary>
 public sealed class VaultSocket : IFeedSubscriber
 {
-    private readonly WebSocket _socket;
-    private readonly Channel<OutgoingFrame> _queue;
-    private volatile bool _queueCompleted;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _urgent = new();
+    private readonly OutgoingFrames _frames;
     private readonly Lock _lock = new();
     private List<(long Epoch, ObjectEvent Event, byte[] Frame)>? _held = [];
     private long _epoch;
@@ -24,14 +20,15 @@ public sealed class VaultSocket : IFeedSubscriber
 
     public VaultSocket(WebSocket socket, string connectionId, string owner, string objectKey, int maxQueuedFrames)
     {
-        _socket = socket;
         ConnectionId = connectionId;
         Owner = owner;
         ObjectKey = objectKey;
-        _queue = Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(maxQueuedFrames)
+        _frames = new OutgoingFrames(socket, maxQueuedFrames, sequence =>
         {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
+            if (sequence > 0)
+            {
+                Interlocked.Exchange(ref _lastSent, sequence);
+            }
         });
     }
 
@@ -47,7 +44,7 @@ public sealed class VaultSocket : IFeedSubscriber
     public long LastSent => Interlocked.Read(ref _lastSent);
 
     /// <summary>Set when the queue overflowed and the socket was dropped.</summary>
-    public bool TooSlow { get; private set; }
+    public bool TooSlow => _frames.TooSlow;
 
     /// <summary>Completes once the socket is fully cleaned up (detached from its object).</summary>
     public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,19 +57,17 @@ public sealed class VaultSocket : IFeedSubscriber
     public void Joined(JoinedPresence? presence) => _presence = presence;
 
     /// <summary>Feed entry point: queue the event unless it is old, excluded, or the socket is still holding.</summary>
-    public void Deliver(FeedEvent e) => Deliver(e.Epoch, e.Event, e.VaultriceFrame);
-
-    private void Deliver(long epoch, ObjectEvent e, byte[] frame)
+    public void Deliver(FeedEvent e, bool sendNow)
     {
         lock (_lock)
         {
             if (_held is not null)
             {
-                _held.Add((epoch, e, frame));
+                _held.Add((e.Epoch, e.Event, e.VaultriceFrame));
                 return;
             }
 
-            DeliverLocked(epoch, e, frame);
+            DeliverLocked(e.Epoch, e.Event, e.VaultriceFrame, sendNow);
         }
     }
 
@@ -136,13 +131,7 @@ public sealed class VaultSocket : IFeedSubscriber
     /// Sends <paramref name="frame"/> ahead of queued events (a pong: the SDK drops a socket whose pong takes
     /// over 10 s, which a long backlog could otherwise cause).
     /// </summary>
-    public void SendUrgent(byte[] frame)
-    {
-        _urgent.Enqueue(frame);
-
-        // Wakes the writer; an empty frame is only a nudge.
-        Enqueue([], 0);
-    }
+    public void SendUrgent(byte[] frame) => _frames.EnqueueUrgent(frame);
 
     /// <summary>Queues a control frame (error) in order with events.</summary>
     public void Send(byte[] frame)
@@ -153,54 +142,16 @@ public sealed class VaultSocket : IFeedSubscriber
         }
     }
 
-    /// <summary>The writer: sends queued frames one at a time until the socket ends.</summary>
-    public async Task RunWriterAsync(CancellationToken cancellationToken)
-    {
-        await foreach (var frame in _queue.Reader.ReadAllAsync(cancellationToken))
-        {
-            while (_urgent.TryDequeue(out var urgent))
-            {
-                await _socket.SendAsync(urgent.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-            }
-
-            if (frame.Payload.Length == 0 && frame.Close is null)
-            {
-                continue;
-            }
-
-            if (frame.Close is { } close)
-            {
-                await _socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken);
-                return;
-            }
-
-            await _socket.SendAsync(frame.Payload.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-            if (frame.Sequence > 0)
-            {
-                Interlocked.Exchange(ref _lastSent, frame.Sequence);
-            }
-        }
-    }
+    /// <summary>The writer: sends queued frames until the socket ends.</summary>
+    public Task RunWriterAsync(CancellationToken cancellationToken) => _frames.RunAsync(cancellationToken);
 
     /// <summary>Queues a close after everything already queued.</summary>
-    public void Close(WebSocketCloseStatus status, string reason)
-    {
-        _queue.Writer.TryWrite(new OutgoingFrame([], 0, (status, reason)));
-        CompleteQueue();
-    }
+    public void Close(WebSocketCloseStatus status, string reason) => _frames.Close(status, reason);
 
-    public void CompleteQueue()
-    {
-        _queueCompleted = true;
-        _queue.Writer.TryComplete();
-    }
+    public void CompleteQueue() => _frames.Complete();
 
     /// <summary>Drops the connection without a close handshake.</summary>
-    public void Abort()
-    {
-        CompleteQueue();
-        _socket.Abort();
-    }
+    public void Abort() => _frames.Abort();
 
     private void Release()
     {
@@ -213,11 +164,11 @@ public sealed class VaultSocket : IFeedSubscriber
 
         foreach (var (epoch, e, frame) in held)
         {
-            DeliverLocked(epoch, e, frame);
+            DeliverLocked(epoch, e, frame, sendNow: true);
         }
     }
 
-    private void DeliverLocked(long epoch, ObjectEvent e, byte[] frame)
+    private void DeliverLocked(long epoch, ObjectEvent e, byte[] frame, bool sendNow)
     {
         if (epoch != _epoch)
         {
@@ -237,19 +188,8 @@ public sealed class VaultSocket : IFeedSubscriber
             return;
         }
 
-        Enqueue(frame, e.Sequence);
+        _frames.Enqueue(frame, e.Sequence, sendNow);
     }
 
-    private void Enqueue(byte[] payload, long sequence)
-    {
-        // A socket that is closing takes no more frames; only a full queue means the client does not keep up.
-        if (!_queue.Writer.TryWrite(new OutgoingFrame(payload, sequence, null)) && !TooSlow && !_queueCompleted)
-        {
-            // The client does not keep up: drop it rather than buffer without bound. It can resume.
-            TooSlow = true;
-            Abort();
-        }
-    }
-
-    private readonly record struct OutgoingFrame(byte[] Payload, long Sequence, (WebSocketCloseStatus Status, string Reason)? Close);
+    private void Enqueue(byte[] payload, long sequence) => _frames.Enqueue(payload, sequence);
 }
