@@ -197,6 +197,7 @@ public sealed class VaultClient : IAsyncDisposable
     {
         try
         {
+            EnsureConnected();
             return await Hub.InvokeCoreAsync<T>(method, args, cancellationToken);
         }
         catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -209,11 +210,24 @@ public sealed class VaultClient : IAsyncDisposable
     {
         try
         {
+            EnsureConnected();
             await Hub.InvokeCoreAsync(method, args, cancellationToken);
         }
         catch (Exception error) when (error is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             throw Translate(error);
+        }
+    }
+
+    /// <summary>
+    /// Fails a call at once while the connection is down. (SignalR would make it wait for the connection's lock, which a
+    /// reconnect attempt holds for as long as it takes, a slow token provider or connect included.)
+    /// </summary>
+    private void EnsureConnected()
+    {
+        if (Hub.State != HubConnectionState.Connected)
+        {
+            throw new VaultClientException(ClientErrorCodes.Disconnected, $"The connection to the gateway is down ({Hub.State}).");
         }
     }
 

@@ -83,4 +83,42 @@ public sealed class NativeRestoreTests
         Assert.Empty(await verified.GetMembersAsync());
         Assert.NotSame(signed, await vault.OpenAsync("signed", id, new OpenOptions { IdSignature = successor.Sign(id), IdSignatureKeyVersion = 2 }));
     }
+
+    [Fact]
+    public async Task Opening_an_object_while_the_client_reconnects_fails_at_once_and_leaves_nothing_to_restore()
+    {
+        await using var gateway = KestrelGateway.Start();
+        var tokens = new TokenGate(gateway);
+        await using var vault = await gateway.ConnectAsync(tokens);
+        var id = "reopen-" + Guid.NewGuid().ToString("N");
+        var during = id + "-during";
+        var before = await vault.OpenAsync("plain", id);
+        var reconnecting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        vault.Reconnecting += _ => reconnecting.TrySetResult();
+        vault.Reconnected += () => reconnected.TrySetResult();
+
+        // The connection drops and the reconnect waits for a token the test holds back.
+        tokens.Shut();
+        gateway.Factory.Services.GetRequiredService<NativeLifetimeManager>().DisconnectAll("serviceError.unavailable.retry", "test drop");
+        await reconnecting.Task.WaitAsync(Wait.Deadline);
+
+        // An open now fails with connection.down, without waiting for the reconnect.
+        var error = await Assert.ThrowsAsync<VaultClientException>(() => vault.OpenAsync("plain", during).WaitAsync(Wait.Deadline));
+        Assert.Equal(ClientErrorCodes.Disconnected, error.Code);
+        Assert.False(reconnected.Task.IsCompleted);
+
+        tokens.Open();
+        await reconnected.Task.WaitAsync(Wait.Deadline);
+
+        // The failed open left nothing behind: the object opens now and gets its events, as does the one opened before.
+        var after = await vault.OpenAsync("plain", during);
+        var afterLog = new EventLog(after);
+        var beforeLog = new EventLog(before);
+        await gateway.WriteOverHttpAsync("plain", during, "k", 1);
+        await gateway.WriteOverHttpAsync("plain", id, "k", 2);
+        await afterLog.WaitForAsync(e => e.Key == "k", "the event of the object opened after the reconnect");
+        await beforeLog.WaitForAsync(e => e.Key == "k", "the event of the object restored by the reconnect");
+        Assert.Equal(["k"], await after.GetKeysAsync());
+    }
 }
