@@ -17,11 +17,9 @@ public sealed class OutgoingFramesTests
     [Fact]
     public async Task Frames_sent_at_once_and_by_the_writer_keep_their_order_and_never_overlap()
     {
-        var socket = new ScriptedSocket { CompleteSometimesLater = true };
         var sent = new ConcurrentQueue<long>();
-        var frames = new OutgoingFrames(socket, maxQueuedFrames: 100_000, sent.Enqueue);
-        using var stop = new CancellationTokenSource();
-        var writer = frames.RunAsync(stop.Token);
+        using var run = new Run(new ScriptedSocket { CompleteSometimesLater = true }, 100_000, sent.Enqueue);
+        var (socket, frames, writer, _) = (run.Socket, run.Frames, run.Writer, run.Stop);
 
         // Four producers queue under one lock, as a socket's owners do; small and large fan-outs mixed.
         var gate = new Lock();
@@ -51,10 +49,8 @@ public sealed class OutgoingFramesTests
     [Fact]
     public async Task A_frame_that_may_go_at_once_waits_behind_one_already_queued()
     {
-        var socket = new ScriptedSocket();
-        var frames = new OutgoingFrames(socket, maxQueuedFrames: 10);
-        using var stop = new CancellationTokenSource();
-        var writer = frames.RunAsync(stop.Token);
+        using var run = new Run(new ScriptedSocket(), 10);
+        var (socket, frames, writer, _) = (run.Socket, run.Frames, run.Writer, run.Stop);
         for (var i = 0; i < 50; i++)
         {
             // The writer is idle: the first frame is queued for it, the second must not overtake it.
@@ -90,10 +86,8 @@ public sealed class OutgoingFramesTests
     [Fact]
     public async Task A_client_that_lets_frames_pile_up_past_the_bound_is_dropped()
     {
-        var socket = new ScriptedSocket { Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
-        var frames = new OutgoingFrames(socket, maxQueuedFrames: 3);
-        using var stop = new CancellationTokenSource();
-        var writer = frames.RunAsync(stop.Token);
+        using var run = new Run(ScriptedSocket.Holding(), 3);
+        var (socket, frames, writer, _) = (run.Socket, run.Frames, run.Writer, run.Stop);
 
         // The first frame goes out at once and hangs in the socket; three wait; the fifth finds the queue full.
         for (var i = 0; i < 4; i++)
@@ -111,16 +105,14 @@ public sealed class OutgoingFramesTests
     [Fact]
     public async Task A_close_goes_after_everything_queued_and_nothing_goes_after_it()
     {
-        var socket = new ScriptedSocket { Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
-        var frames = new OutgoingFrames(socket, maxQueuedFrames: 10);
-        using var stop = new CancellationTokenSource();
-        var writer = frames.RunAsync(stop.Token);
+        using var run = new Run(ScriptedSocket.Holding(), 10);
+        var (socket, frames, writer, _) = (run.Socket, run.Frames, run.Writer, run.Stop);
 
         frames.Enqueue("1"u8.ToArray());
         frames.Enqueue("2"u8.ToArray());
         frames.Close(WebSocketCloseStatus.EndpointUnavailable, "bye");
         frames.Enqueue("3"u8.ToArray());
-        socket.Hold.SetResult();
+        socket.Hold!.SetResult();
 
         await writer.WaitAsync(Deadline);
         Assert.Equal(["1", "2"], socket.Texts);
@@ -134,16 +126,14 @@ public sealed class OutgoingFramesTests
     [Fact]
     public async Task An_urgent_frame_overtakes_the_frames_waiting()
     {
-        var socket = new ScriptedSocket { Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
-        var frames = new OutgoingFrames(socket, maxQueuedFrames: 10);
-        using var stop = new CancellationTokenSource();
-        var writer = frames.RunAsync(stop.Token);
+        using var run = new Run(ScriptedSocket.Holding(), 10);
+        var (socket, frames, writer, _) = (run.Socket, run.Frames, run.Writer, run.Stop);
 
         frames.Enqueue("1"u8.ToArray());
         frames.Enqueue("2"u8.ToArray());
         frames.Enqueue("3"u8.ToArray());
         frames.EnqueueUrgent("pong"u8.ToArray());
-        socket.Hold.SetResult();
+        socket.Hold!.SetResult();
 
         await socket.WaitForAsync(4);
         Assert.Equal(["1", "pong", "2", "3"], socket.Texts);
@@ -154,10 +144,8 @@ public sealed class OutgoingFramesTests
     [Fact]
     public async Task A_send_stuck_on_a_client_that_does_not_read_ends_when_the_writer_is_cancelled()
     {
-        var socket = new ScriptedSocket { Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
-        var frames = new OutgoingFrames(socket, maxQueuedFrames: 10);
-        using var stop = new CancellationTokenSource();
-        var writer = frames.RunAsync(stop.Token);
+        using var run = new Run(ScriptedSocket.Holding(), 10);
+        var (socket, frames, writer, stop) = (run.Socket, run.Frames, run.Writer, run.Stop);
         frames.Enqueue("1"u8.ToArray(), sendNow: false);
         frames.Enqueue("2"u8.ToArray(), sendNow: false);
         await socket.WaitForSendsStartedAsync(1);
@@ -170,15 +158,34 @@ public sealed class OutgoingFramesTests
     [Fact]
     public async Task A_send_that_fails_on_the_callers_thread_aborts_the_socket_and_does_not_throw_to_the_caller()
     {
-        var socket = new ScriptedSocket { FailSends = true };
-        var frames = new OutgoingFrames(socket, maxQueuedFrames: 10);
-        using var stop = new CancellationTokenSource();
-        var writer = frames.RunAsync(stop.Token);
+        using var run = new Run(new ScriptedSocket { FailSends = true }, 10);
+        var (socket, frames, writer, _) = (run.Socket, run.Frames, run.Writer, run.Stop);
         await socket.WaitForSendsStartedAsync(0);
 
         frames.Enqueue("1"u8.ToArray());
         Assert.True(socket.Aborted);
         await writer.WaitAsync(Deadline);
+    }
+
+    /// <summary>A socket, its frames and their writer, running until the test ends.</summary>
+    private sealed class Run : IDisposable
+    {
+        public Run(ScriptedSocket socket, int maxQueuedFrames, Action<long>? sent = null)
+        {
+            Socket = socket;
+            Frames = new OutgoingFrames(socket, maxQueuedFrames, sent);
+            Writer = Frames.RunAsync(Stop.Token);
+        }
+
+        public ScriptedSocket Socket { get; }
+
+        public OutgoingFrames Frames { get; }
+
+        public CancellationTokenSource Stop { get; } = new();
+
+        public Task Writer { get; }
+
+        public void Dispose() => Stop.Dispose();
     }
 
     /// <summary>A socket whose sends complete at once, later, or fail, as a test needs; it records what went out.</summary>
@@ -190,6 +197,9 @@ public sealed class OutgoingFramesTests
 
         /// <summary>When set, every send waits for it (a client that does not read).</summary>
         public TaskCompletionSource? Hold { get; init; }
+
+        /// <summary>A socket whose sends all wait for <see cref="Hold"/>.</summary>
+        public static ScriptedSocket Holding() => new() { Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
 
         public bool CompleteSometimesLater { get; init; }
 
