@@ -23,8 +23,8 @@ public sealed class OutgoingFrames
     /// <summary>
     /// A delivery to more sockets than this queues every frame for the sockets' writers, which then send in parallel
     /// across cores; smaller fan-outs send on the delivering thread. (Measured on 2 cores: sending at once cut the CPU
-    /// per delivery by a tenth and the p99 of a 100-socket fan-out, while one thread sending to 1,000 sockets became
-    /// the bottleneck of a saturated broadcast.)
+    /// per delivery by about a tenth at a fixed rate, while one thread sending to 1,000 sockets became the bottleneck
+    /// of a saturated broadcast; docs/performance.md, session 7.)
     /// </summary>
     public const int MaxFanOutToSendNow = 128;
 
