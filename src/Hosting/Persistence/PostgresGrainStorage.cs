@@ -70,12 +70,15 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource, string ser
         return await delete.ExecuteNonQueryAsync() == 1;
     }
 
-    /// <summary>Stores a batch in one transaction, one statement per write sent together; a statement that matches no row changes nothing.</summary>
+    /// <summary>
+    /// Stores a batch in one transaction, one statement per write sent together; a statement that matches no row changes
+    /// nothing. The batch is that transaction: PostgreSQL runs every statement sent before the batch's one Sync as a
+    /// single implicit transaction (all or none), so it commits in one round trip, without BEGIN and COMMIT.
+    /// </summary>
     protected override async Task<bool[]> CommitAsync(IReadOnlyList<PendingWrite> batch)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using var statements = new NpgsqlBatch(connection, transaction);
+        await using var statements = new NpgsqlBatch(connection);
         foreach (var write in batch)
         {
             var statement = new NpgsqlBatchCommand(write.Payload is null ? Delete : write.CurrentEtag is null ? Upsert : Update);
@@ -93,7 +96,6 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource, string ser
         }
 
         await statements.ExecuteNonQueryAsync();
-        await transaction.CommitAsync();
         var applied = new bool[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {

@@ -69,6 +69,48 @@ public sealed class PostgresGrainStorageTests(PostgresServer postgres) : GrainSt
     }
 
     [Fact]
+    public async Task A_commit_is_all_or_nothing_a_failing_write_fails_the_writes_stored_with_it()
+    {
+        var storage = Open(_dataSource!, writers: 1);
+        var first = new GrainState<SharedObjectState>(new SharedObjectState());
+        await storage.WriteStateAsync("object", _grain, first);
+
+        // Another transaction locks that row, so the next write of it hangs in its commit while the writes below queue
+        // up behind it and go together in the next commit.
+        await using var locker = await _dataSource!.OpenConnectionAsync();
+        await using var lockTransaction = await locker.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM vault_grain_state WHERE grain_id = $1 FOR UPDATE", locker, lockTransaction))
+        {
+            lockRow.Parameters.Add(new NpgsqlParameter { Value = _grain.ToString() });
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        var blocked = storage.WriteStateAsync("object", _grain, first);
+        await Wait.UntilAsync(async () =>
+        {
+            await using var waiting = _dataSource.CreateCommand("SELECT count(*) FROM pg_locks WHERE NOT granted");
+            return (long)(await waiting.ExecuteScalarAsync())! > 0;
+        }, "the write of the locked row waiting for its lock");
+
+        // PostgreSQL refuses a NUL character in text: that one statement fails, and with it the whole commit.
+        var good = Enumerable.Range(0, 20)
+            .Select(i => storage.WriteStateAsync("object", GrainId.Create("object", "p/c/atomic-" + i), new GrainState<SharedObjectState>(new SharedObjectState())))
+            .ToList();
+        var bad = storage.WriteStateAsync("object", GrainId.Create("object", "p/c/atomic-bad\u0000"), new GrainState<SharedObjectState>(new SharedObjectState()));
+        await lockTransaction.RollbackAsync();
+        await blocked;
+
+        await Assert.ThrowsAnyAsync<Exception>(() => bad);
+        foreach (var write in good)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => write);
+        }
+
+        await using var count = _dataSource.CreateCommand("SELECT count(*) FROM vault_grain_state WHERE grain_id LIKE '%atomic-%'");
+        Assert.Equal(0L, await count.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task An_unreachable_database_is_a_retryable_error_that_can_cross_silos()
     {
         // Nothing listens there: reads and writes fail as the domain's "unavailable", never as the driver's exception
