@@ -3,13 +3,13 @@ using System.Collections.Concurrent;
 namespace OrleansVault.IntegrationTests.Native;
 
 /// <summary>
-/// A grain call filter for races: holds the first call of one shared-object method until the test releases it, and
-/// tells when a call of any method has completed.
+/// A grain call filter for races: holds one call of one shared-object method (the first after <paramref name="skip"/>
+/// calls of it went through) until the test releases it, and tells when a call of any method has completed.
 /// </summary>
-public sealed class GrainCallGate(string heldMethod) : IOutgoingGrainCallFilter
+public sealed class GrainCallGate(string heldMethod, int skip = 0) : IOutgoingGrainCallFilter
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _completed = new(StringComparer.Ordinal);
-    private int _held;
+    private int _calls;
 
     /// <summary>Completes when the held call arrived (and waits).</summary>
     public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -23,7 +23,7 @@ public sealed class GrainCallGate(string heldMethod) : IOutgoingGrainCallFilter
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
         var method = context.InterfaceMethod?.DeclaringType == typeof(OrleansVault.Objects.ISharedObjectGrain) ? context.InterfaceMethod.Name : null;
-        if (method == heldMethod && Interlocked.Exchange(ref _held, 1) == 0)
+        if (method == heldMethod && Interlocked.Increment(ref _calls) == skip + 1)
         {
             Entered.TrySetResult();
             await Release.Task;

@@ -83,6 +83,36 @@ public sealed class NativeDisconnectRaceTests
     }
 
     [Fact]
+    public async Task Disposing_a_client_while_it_restores_its_objects_leaves_no_attachment_behind()
+    {
+        // The object's first Attach (the open) goes through; the second (the restore after the reconnect) is held.
+        var gate = new GrainCallGate(nameof(ISharedObjectGrain.Attach), skip: 1);
+        await using var gateway = Start(gate);
+        var defaults = gateway.Options(reconnectDelays: [TimeSpan.Zero]);
+        var vault = await VaultClient.ConnectAsync(new VaultClientOptions
+        {
+            BaseUrl = defaults.BaseUrl,
+            ProjectId = defaults.ProjectId,
+            ApiKey = defaults.ApiKey,
+            ApiSecret = defaults.ApiSecret,
+            ReconnectDelays = defaults.ReconnectDelays,
+            CloseTimeout = TimeSpan.FromSeconds(1),
+        });
+        await vault.OpenAsync("race", "restore-" + Guid.NewGuid().ToString("N"));
+        gateway.Factory.Services.GetRequiredService<Gateway.Native.NativeLifetimeManager>().DisconnectAll("serviceError.unavailable.retry", "test drop");
+        await gate.Entered.Task.WaitAsync(Wait.Deadline);
+
+        // The client reconnected and its restore waits in the object: disposing it does not wait for the restore.
+        await vault.DisposeAsync().AsTask().WaitAsync(Wait.Deadline);
+        Assert.Equal(Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Disconnected, vault.Hub.State);
+        gate.Release.TrySetResult();
+
+        // The late attachment of the restore is undone with the connection: the object's feed on the gateway closes.
+        var feeds = gateway.Factory.Services.GetRequiredService<ObjectFeeds>();
+        await Wait.UntilAsync(() => Task.FromResult(feeds.ActiveFeeds == 0), "the feed of the disposed client's object to close");
+    }
+
+    [Fact]
     public async Task A_close_timeout_that_is_not_positive_is_refused_before_connecting() =>
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => VaultClient.ConnectAsync(new VaultClientOptions
         {
