@@ -113,24 +113,24 @@ public sealed class OutgoingFrames
             while (await _queue.Reader.WaitToReadAsync(cancellationToken))
             {
                 await _sending.WaitAsync(cancellationToken);
-                var closed = false;
+                bool closed;
                 try
                 {
                     closed = await SendQueuedAsync(cancellationToken);
                 }
-                finally
+                catch
                 {
-                    // After a close nobody sends again: the right to send is kept.
-                    if (!closed)
-                    {
-                        _sending.Release();
-                    }
+                    _sending.Release();
+                    throw;
                 }
 
                 if (closed)
                 {
+                    // After a close nobody sends again: the right to send is kept.
                     return;
                 }
+
+                _sending.Release();
             }
         }
         finally

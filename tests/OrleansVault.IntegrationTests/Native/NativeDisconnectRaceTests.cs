@@ -11,6 +11,21 @@ public sealed class NativeDisconnectRaceTests
     private static KestrelGateway Start(GrainCallGate gate) =>
         KestrelGateway.Start(services: services => services.AddSingleton<IOutgoingGrainCallFilter>(gate));
 
+    /// <summary>A client whose dispose waits at most 1 s for the gateway to confirm each object's close.</summary>
+    private static Task<VaultClient> ConnectWithShortCloseAsync(KestrelGateway gateway, IReadOnlyList<TimeSpan>? reconnectDelays = null)
+    {
+        var defaults = gateway.Options(reconnectDelays: reconnectDelays);
+        return VaultClient.ConnectAsync(new VaultClientOptions
+        {
+            BaseUrl = defaults.BaseUrl,
+            ProjectId = defaults.ProjectId,
+            ApiKey = defaults.ApiKey,
+            ApiSecret = defaults.ApiSecret,
+            ReconnectDelays = defaults.ReconnectDelays,
+            CloseTimeout = TimeSpan.FromSeconds(1),
+        });
+    }
+
     [Fact]
     public async Task A_connection_that_ends_while_an_open_is_in_flight_leaves_no_feed_or_attachment()
     {
@@ -58,15 +73,7 @@ public sealed class NativeDisconnectRaceTests
         var gate = new GrainCallGate(nameof(ISharedObjectGrain.Join));
         await using var gateway = Start(gate);
         var id = "dispose-" + Guid.NewGuid().ToString("N");
-        var defaults = gateway.Options();
-        var vault = await VaultClient.ConnectAsync(new VaultClientOptions
-        {
-            BaseUrl = defaults.BaseUrl,
-            ProjectId = defaults.ProjectId,
-            ApiKey = defaults.ApiKey,
-            ApiSecret = defaults.ApiSecret,
-            CloseTimeout = TimeSpan.FromSeconds(1),
-        });
+        var vault = await ConnectWithShortCloseAsync(gateway);
         var room = await vault.OpenAsync("race", id);
         var joining = room.JoinAsync(new { name = "held" });
         await gate.Entered.Task.WaitAsync(Wait.Deadline);
@@ -88,16 +95,7 @@ public sealed class NativeDisconnectRaceTests
         // The object's first Attach (the open) goes through; the second (the restore after the reconnect) is held.
         var gate = new GrainCallGate(nameof(ISharedObjectGrain.Attach), skip: 1);
         await using var gateway = Start(gate);
-        var defaults = gateway.Options(reconnectDelays: [TimeSpan.Zero]);
-        var vault = await VaultClient.ConnectAsync(new VaultClientOptions
-        {
-            BaseUrl = defaults.BaseUrl,
-            ProjectId = defaults.ProjectId,
-            ApiKey = defaults.ApiKey,
-            ApiSecret = defaults.ApiSecret,
-            ReconnectDelays = defaults.ReconnectDelays,
-            CloseTimeout = TimeSpan.FromSeconds(1),
-        });
+        var vault = await ConnectWithShortCloseAsync(gateway, reconnectDelays: [TimeSpan.Zero]);
         await vault.OpenAsync("race", "restore-" + Guid.NewGuid().ToString("N"));
         gateway.Factory.Services.GetRequiredService<Gateway.Native.NativeLifetimeManager>().DisconnectAll("serviceError.unavailable.retry", "test drop");
         await gate.Entered.Task.WaitAsync(Wait.Deadline);
