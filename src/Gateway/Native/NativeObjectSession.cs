@@ -88,7 +88,7 @@ public sealed class NativeObjectSession : IFeedSubscriber
         }
     }
 
-    public void Deliver(FeedEvent e, bool sendNow)
+    public void Deliver(FeedEvent e)
     {
         lock (_lock)
         {

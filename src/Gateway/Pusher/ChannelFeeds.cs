@@ -254,13 +254,12 @@ public sealed class ChannelFeed : IChannelFeedObserver
             }
 
             var frame = Render(e);
-            var sendNow = entries.Length <= OutgoingFrames.MaxFanOutToSendNow;
             foreach (var entry in entries)
             {
                 if ((!entry.Subscription.Passive || entry.Listening)
                     && !string.Equals(e.ExcludedSocketId, entry.Connection.SocketId, StringComparison.Ordinal))
                 {
-                    entry.Connection.Deliver(Channel, frame, sendNow);
+                    entry.Connection.Deliver(Channel, frame);
                 }
             }
         }

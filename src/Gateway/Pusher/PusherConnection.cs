@@ -1,29 +1,36 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
+using System.Threading.Channels;
 using OrleansVault.Channels;
-using OrleansVault.Gateway.WebSockets;
 
 namespace OrleansVault.Gateway.Pusher;
 
 /// <summary>
-/// One Pusher socket: its id, app, signed-in user, subscriptions and its bounded <see cref="OutgoingFrames"/>, so a
+/// One Pusher socket: its id, app, signed-in user, subscriptions and a bounded send queue drained by one writer, so a
 /// slow client never slows a channel. Events of a channel whose subscription is still being confirmed are held and
 /// sent after <c>subscription_succeeded</c>.
 /// </summary>
 public sealed class PusherConnection
 {
-    private readonly OutgoingFrames _frames;
+    private readonly WebSocket _socket;
+    private readonly Channel<(byte[] Frame, (WebSocketCloseStatus Status, string Reason)? Close)> _queue;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<byte[]>> _held = new(StringComparer.Ordinal);
     private long _lastInbound;
+    private volatile bool _completed;
 
     public PusherConnection(WebSocket socket, string socketId, PusherApp app, int maxQueuedFrames, TimeProvider time)
     {
-        _frames = new OutgoingFrames(socket, maxQueuedFrames);
+        _socket = socket;
         SocketId = socketId;
         App = app;
         Time = time;
         _lastInbound = time.GetTimestamp();
+        _queue = Channel.CreateBounded<(byte[], (WebSocketCloseStatus, string)?)>(new BoundedChannelOptions(maxQueuedFrames)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
     }
 
     public string SocketId { get; }
@@ -45,7 +52,7 @@ public sealed class PusherConnection
     public ConcurrentDictionary<string, ChannelFeed> Subscriptions { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Set when the queue overflowed and the socket was dropped.</summary>
-    public bool TooSlow => _frames.TooSlow;
+    public bool TooSlow { get; private set; }
 
     public TimeSpan SinceLastInbound => Time.GetElapsedTime(Interlocked.Read(ref _lastInbound));
 
@@ -81,11 +88,8 @@ public sealed class PusherConnection
         }
     }
 
-    /// <summary>
-    /// A channel event for this socket (held while the subscription is being confirmed); <paramref name="sendNow"/> as
-    /// in <see cref="OutgoingFrames.Enqueue"/>.
-    /// </summary>
-    public void Deliver(string channel, byte[] frame, bool sendNow)
+    /// <summary>A channel event for this socket (held while the subscription is being confirmed).</summary>
+    public void Deliver(string channel, byte[] frame)
     {
         lock (_lock)
         {
@@ -95,7 +99,7 @@ public sealed class PusherConnection
                 return;
             }
 
-            _frames.Enqueue(frame, sendNow: sendNow);
+            Enqueue(frame);
         }
     }
 
@@ -108,7 +112,11 @@ public sealed class PusherConnection
     }
 
     /// <summary>Queues a close after everything already queued.</summary>
-    public void Close(WebSocketCloseStatus status, string reason) => _frames.Close(status, reason);
+    public void Close(WebSocketCloseStatus status, string reason)
+    {
+        _queue.Writer.TryWrite(([], (status, reason)));
+        Complete();
+    }
 
     /// <summary>Sends a <c>pusher:error</c> with <paramref name="code"/>, then closes with that code.</summary>
     public void CloseWithError(int code, string message)
@@ -117,9 +125,34 @@ public sealed class PusherConnection
         Close((WebSocketCloseStatus)code, message);
     }
 
-    public void Complete() => _frames.Complete();
+    public void Complete()
+    {
+        _completed = true;
+        _queue.Writer.TryComplete();
+    }
 
-    public Task RunWriterAsync(CancellationToken cancellationToken) => _frames.RunAsync(cancellationToken);
+    public async Task RunWriterAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var (frame, close) in _queue.Reader.ReadAllAsync(cancellationToken))
+        {
+            if (close is { } c)
+            {
+                await _socket.CloseOutputAsync(c.Status, c.Reason, cancellationToken);
+                return;
+            }
 
-    private void Enqueue(byte[] frame) => _frames.Enqueue(frame);
+            await _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+    }
+
+    private void Enqueue(byte[] frame)
+    {
+        if (!_queue.Writer.TryWrite((frame, null)) && !TooSlow && !_completed)
+        {
+            // The client does not keep up: drop it rather than buffer without bound.
+            TooSlow = true;
+            Complete();
+            _socket.Abort();
+        }
+    }
 }

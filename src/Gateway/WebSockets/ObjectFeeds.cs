@@ -73,11 +73,8 @@ public interface IFeedSubscriber
     /// <summary>The sequence of the last event actually handed to the client (its cursor, should this gateway die).</summary>
     long LastSent { get; }
 
-    /// <summary>
-    /// Takes one event; never blocks (a slow client is dropped, not waited for). <paramref name="sendNow"/> says
-    /// whether the delivering thread may write it to the socket itself (see <see cref="OutgoingFrames.MaxFanOutToSendNow"/>).
-    /// </summary>
-    void Deliver(FeedEvent e, bool sendNow);
+    /// <summary>Takes one event; never blocks (a slow client is dropped, not waited for).</summary>
+    void Deliver(FeedEvent e);
 
     /// <summary>The connection as the object should know it (to re-register it with an object that forgot this feed), or null while it is not attached.</summary>
     ConnectionRestore? Registration { get; }
@@ -335,7 +332,6 @@ public sealed class ObjectFeed : IObjectFeedObserver
         }
 
         var sockets = _sockets;
-        var sendNow = sockets.Length <= OutgoingFrames.MaxFanOutToSendNow;
         foreach (var e in events)
         {
             if (e.Sequence <= _lastSequence)
@@ -347,7 +343,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
             var rendered = new FeedEvent(epoch, e);
             foreach (var socket in sockets)
             {
-                socket.Deliver(rendered, sendNow);
+                socket.Deliver(rendered);
             }
         }
     }

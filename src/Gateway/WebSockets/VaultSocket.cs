@@ -1,15 +1,19 @@
 using System.Net.WebSockets;
+using System.Threading.Channels;
 using OrleansVault.Objects;
 
 namespace OrleansVault.Gateway.WebSockets;
 
 /// <summary>
 /// One client socket on one object: its connection id, its cursor (the last event sequence handed to it),
-/// and its bounded <see cref="OutgoingFrames"/>, so a slow client never slows the feed.
+/// and a bounded send queue drained by a single writer so a slow client never slows the feed.
 /// </summary>
 public sealed class VaultSocket : IFeedSubscriber
 {
-    private readonly OutgoingFrames _frames;
+    private readonly WebSocket _socket;
+    private readonly Channel<OutgoingFrame> _queue;
+    private volatile bool _queueCompleted;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _urgent = new();
     private readonly Lock _lock = new();
     private List<(long Epoch, ObjectEvent Event, byte[] Frame)>? _held = [];
     private long _epoch;
@@ -20,15 +24,14 @@ public sealed class VaultSocket : IFeedSubscriber
 
     public VaultSocket(WebSocket socket, string connectionId, string owner, string objectKey, int maxQueuedFrames)
     {
+        _socket = socket;
         ConnectionId = connectionId;
         Owner = owner;
         ObjectKey = objectKey;
-        _frames = new OutgoingFrames(socket, maxQueuedFrames, sequence =>
+        _queue = Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(maxQueuedFrames)
         {
-            if (sequence > 0)
-            {
-                Interlocked.Exchange(ref _lastSent, sequence);
-            }
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
         });
     }
 
@@ -44,7 +47,7 @@ public sealed class VaultSocket : IFeedSubscriber
     public long LastSent => Interlocked.Read(ref _lastSent);
 
     /// <summary>Set when the queue overflowed and the socket was dropped.</summary>
-    public bool TooSlow => _frames.TooSlow;
+    public bool TooSlow { get; private set; }
 
     /// <summary>Completes once the socket is fully cleaned up (detached from its object).</summary>
     public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,17 +60,19 @@ public sealed class VaultSocket : IFeedSubscriber
     public void Joined(JoinedPresence? presence) => _presence = presence;
 
     /// <summary>Feed entry point: queue the event unless it is old, excluded, or the socket is still holding.</summary>
-    public void Deliver(FeedEvent e, bool sendNow)
+    public void Deliver(FeedEvent e) => Deliver(e.Epoch, e.Event, e.VaultriceFrame);
+
+    private void Deliver(long epoch, ObjectEvent e, byte[] frame)
     {
         lock (_lock)
         {
             if (_held is not null)
             {
-                _held.Add((e.Epoch, e.Event, e.VaultriceFrame));
+                _held.Add((epoch, e, frame));
                 return;
             }
 
-            DeliverLocked(e.Epoch, e.Event, e.VaultriceFrame, sendNow);
+            DeliverLocked(epoch, e, frame);
         }
     }
 
@@ -131,7 +136,13 @@ public sealed class VaultSocket : IFeedSubscriber
     /// Sends <paramref name="frame"/> ahead of queued events (a pong: the SDK drops a socket whose pong takes
     /// over 10 s, which a long backlog could otherwise cause).
     /// </summary>
-    public void SendUrgent(byte[] frame) => _frames.EnqueueUrgent(frame);
+    public void SendUrgent(byte[] frame)
+    {
+        _urgent.Enqueue(frame);
+
+        // Wakes the writer; an empty frame is only a nudge.
+        Enqueue([], 0);
+    }
 
     /// <summary>Queues a control frame (error) in order with events.</summary>
     public void Send(byte[] frame)
@@ -142,16 +153,54 @@ public sealed class VaultSocket : IFeedSubscriber
         }
     }
 
-    /// <summary>The writer: sends queued frames until the socket ends.</summary>
-    public Task RunWriterAsync(CancellationToken cancellationToken) => _frames.RunAsync(cancellationToken);
+    /// <summary>The writer: sends queued frames one at a time until the socket ends.</summary>
+    public async Task RunWriterAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var frame in _queue.Reader.ReadAllAsync(cancellationToken))
+        {
+            while (_urgent.TryDequeue(out var urgent))
+            {
+                await _socket.SendAsync(urgent.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            }
+
+            if (frame.Payload.Length == 0 && frame.Close is null)
+            {
+                continue;
+            }
+
+            if (frame.Close is { } close)
+            {
+                await _socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken);
+                return;
+            }
+
+            await _socket.SendAsync(frame.Payload.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            if (frame.Sequence > 0)
+            {
+                Interlocked.Exchange(ref _lastSent, frame.Sequence);
+            }
+        }
+    }
 
     /// <summary>Queues a close after everything already queued.</summary>
-    public void Close(WebSocketCloseStatus status, string reason) => _frames.Close(status, reason);
+    public void Close(WebSocketCloseStatus status, string reason)
+    {
+        _queue.Writer.TryWrite(new OutgoingFrame([], 0, (status, reason)));
+        CompleteQueue();
+    }
 
-    public void CompleteQueue() => _frames.Complete();
+    public void CompleteQueue()
+    {
+        _queueCompleted = true;
+        _queue.Writer.TryComplete();
+    }
 
     /// <summary>Drops the connection without a close handshake.</summary>
-    public void Abort() => _frames.Abort();
+    public void Abort()
+    {
+        CompleteQueue();
+        _socket.Abort();
+    }
 
     private void Release()
     {
@@ -164,11 +213,11 @@ public sealed class VaultSocket : IFeedSubscriber
 
         foreach (var (epoch, e, frame) in held)
         {
-            DeliverLocked(epoch, e, frame, sendNow: true);
+            DeliverLocked(epoch, e, frame);
         }
     }
 
-    private void DeliverLocked(long epoch, ObjectEvent e, byte[] frame, bool sendNow)
+    private void DeliverLocked(long epoch, ObjectEvent e, byte[] frame)
     {
         if (epoch != _epoch)
         {
@@ -188,8 +237,19 @@ public sealed class VaultSocket : IFeedSubscriber
             return;
         }
 
-        _frames.Enqueue(frame, e.Sequence, sendNow);
+        Enqueue(frame, e.Sequence);
     }
 
-    private void Enqueue(byte[] payload, long sequence) => _frames.Enqueue(payload, sequence);
+    private void Enqueue(byte[] payload, long sequence)
+    {
+        // A socket that is closing takes no more frames; only a full queue means the client does not keep up.
+        if (!_queue.Writer.TryWrite(new OutgoingFrame(payload, sequence, null)) && !TooSlow && !_queueCompleted)
+        {
+            // The client does not keep up: drop it rather than buffer without bound. It can resume.
+            TooSlow = true;
+            Abort();
+        }
+    }
+
+    private readonly record struct OutgoingFrame(byte[] Payload, long Sequence, (WebSocketCloseStatus Status, string Reason)? Close);
 }
