@@ -75,30 +75,23 @@ public sealed class PostgresGrainStorageTests(PostgresServer postgres) : GrainSt
         var first = new GrainState<SharedObjectState>(new SharedObjectState());
         await storage.WriteStateAsync("object", _grain, first);
 
-        // Another transaction locks that row, so the next write of it hangs in its commit while the writes below queue
-        // up behind it and go together in the next commit.
-        await using var locker = await _dataSource!.OpenConnectionAsync();
-        await using var lockTransaction = await locker.BeginTransactionAsync();
-        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM vault_grain_state WHERE grain_id = $1 FOR UPDATE", locker, lockTransaction))
+        // Rows that exist already: their next writes are updates, a different statement of the commit than the insert
+        // that fails below.
+        var states = Enumerable.Range(0, 20).Select(_ => new GrainState<SharedObjectState>(new SharedObjectState())).ToList();
+        for (var i = 0; i < states.Count; i++)
         {
-            lockRow.Parameters.Add(new NpgsqlParameter { Value = _grain.ToString() });
-            await lockRow.ExecuteScalarAsync();
+            await storage.WriteStateAsync("object", GrainId.Create("object", "p/c/atomic-" + i), states[i]);
         }
 
-        var blocked = storage.WriteStateAsync("object", _grain, first);
-        await Wait.UntilAsync(async () =>
-        {
-            await using var waiting = _dataSource.CreateCommand("SELECT count(*) FROM pg_locks WHERE NOT granted");
-            return (long)(await waiting.ExecuteScalarAsync())! > 0;
-        }, "the write of the locked row waiting for its lock");
+        var release = await HoldCommitsAsync(storage, first);
 
-        // PostgreSQL refuses a NUL character in text: that one statement fails, and with it the whole commit.
+        // PostgreSQL refuses a NUL character in text: the statement inserting that row fails, and with it the whole
+        // commit, the updates of the twenty rows included.
         var good = Enumerable.Range(0, 20)
-            .Select(i => storage.WriteStateAsync("object", GrainId.Create("object", "p/c/atomic-" + i), new GrainState<SharedObjectState>(new SharedObjectState())))
+            .Select(i => storage.WriteStateAsync("object", GrainId.Create("object", "p/c/atomic-" + i), states[i]))
             .ToList();
         var bad = storage.WriteStateAsync("object", GrainId.Create("object", "p/c/atomic-bad\u0000"), new GrainState<SharedObjectState>(new SharedObjectState()));
-        await lockTransaction.RollbackAsync();
-        await blocked;
+        await release();
 
         await Assert.ThrowsAnyAsync<Exception>(() => bad);
         foreach (var write in good)
@@ -106,8 +99,97 @@ public sealed class PostgresGrainStorageTests(PostgresServer postgres) : GrainSt
             await Assert.ThrowsAnyAsync<Exception>(() => write);
         }
 
-        await using var count = _dataSource.CreateCommand("SELECT count(*) FROM vault_grain_state WHERE grain_id LIKE '%atomic-%'");
-        Assert.Equal(0L, await count.ExecuteScalarAsync());
+        await using var count = _dataSource!.CreateCommand("SELECT count(*) FILTER (WHERE version = 1) * 100 + count(*) FROM vault_grain_state WHERE grain_id LIKE '%atomic-%'");
+        Assert.Equal(2020L, await count.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task One_commit_applies_each_kind_of_write_and_fails_only_the_stale_ones()
+    {
+        var storage = Open(_dataSource!, writers: 1);
+        var first = new GrainState<SharedObjectState>(new SharedObjectState());
+        await storage.WriteStateAsync("object", _grain, first);
+        GrainId Grain(string name) => GrainId.Create("object", "p/c/mixed-" + name);
+        var fresh = Enumerable.Range(0, 5).Select(_ => new GrainState<SharedObjectState>(new SharedObjectState())).ToList();
+        var stale = Enumerable.Range(0, 5).Select(_ => new GrainState<SharedObjectState>(new SharedObjectState())).ToList();
+        var doomed = Enumerable.Range(0, 3).Select(_ => new GrainState<SharedObjectState>(new SharedObjectState())).ToList();
+        for (var i = 0; i < 5; i++)
+        {
+            await storage.WriteStateAsync("object", Grain("fresh-" + i), fresh[i]);
+            await storage.WriteStateAsync("object", Grain("stale-" + i), stale[i]);
+            await storage.WriteStateAsync("object", Grain("stale-" + i), new GrainState<SharedObjectState>(new SharedObjectState { Sequence = 7 }) { ETag = stale[i].ETag });
+            await storage.WriteStateAsync("object", Grain("taken-" + i), new GrainState<SharedObjectState>(new SharedObjectState { Sequence = 7 }));
+        }
+
+        for (var i = 0; i < doomed.Count; i++)
+        {
+            await storage.WriteStateAsync("object", Grain("doomed-" + i), doomed[i]);
+        }
+
+        // All of these go in the one commit after the held one: updates (current and stale ETags), new rows (and new rows
+        // that exist already), deletes.
+        var release = await HoldCommitsAsync(storage, first);
+        var updated = Enumerable.Range(0, 5).Select(i => { fresh[i].State!.Sequence = 100 + i; return storage.WriteStateAsync("object", Grain("fresh-" + i), fresh[i]); }).ToList();
+        var lost = Enumerable.Range(0, 5).Select(i => storage.WriteStateAsync("object", Grain("stale-" + i), stale[i])).ToList();
+        var created = Enumerable.Range(0, 5).Select(i => storage.WriteStateAsync("object", Grain("new-" + i), new GrainState<SharedObjectState>(new SharedObjectState { Sequence = 200 + i }))).ToList();
+        var duplicates = Enumerable.Range(0, 5).Select(i => storage.WriteStateAsync("object", Grain("taken-" + i), new GrainState<SharedObjectState>(new SharedObjectState()))).ToList();
+        var cleared = Enumerable.Range(0, doomed.Count).Select(i => storage.ClearStateAsync("object", Grain("doomed-" + i), doomed[i])).ToList();
+        await release();
+
+        await Task.WhenAll(updated.Concat(created).Concat(cleared));
+        foreach (var write in lost.Concat(duplicates))
+        {
+            await Assert.ThrowsAsync<InconsistentStateException>(() => write);
+        }
+
+        await using var rows = _dataSource!.CreateCommand("SELECT count(DISTINCT xmin::text) FROM vault_grain_state WHERE grain_id LIKE '%mixed-fresh-%' OR grain_id LIKE '%mixed-new-%'");
+        Assert.Equal(1L, await rows.ExecuteScalarAsync());
+        var reader = Open(_dataSource!);
+        async Task<GrainState<SharedObjectState>> Read(string name)
+        {
+            var read = new GrainState<SharedObjectState>();
+            await reader.ReadStateAsync("object", Grain(name), read);
+            return read;
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal((100 + i, "2"), ((await Read("fresh-" + i)).State!.Sequence, (await Read("fresh-" + i)).ETag));
+            Assert.Equal((7, "2"), ((await Read("stale-" + i)).State!.Sequence, (await Read("stale-" + i)).ETag));
+            Assert.Equal((200 + i, "1"), ((await Read("new-" + i)).State!.Sequence, (await Read("new-" + i)).ETag));
+            Assert.Equal(7, (await Read("taken-" + i)).State!.Sequence);
+        }
+
+        for (var i = 0; i < doomed.Count; i++)
+        {
+            Assert.False((await Read("doomed-" + i)).RecordExists);
+        }
+    }
+
+    [Fact]
+    public async Task Two_writes_of_one_grain_in_one_commit_are_applied_in_order()
+    {
+        // Two activations of one grain racing (never one activation: Orleans awaits a write before the next): both
+        // writes carry the same ETag; the first queued wins, the second fails, in one commit.
+        var storage = Open(_dataSource!, writers: 1);
+        var first = new GrainState<SharedObjectState>(new SharedObjectState());
+        await storage.WriteStateAsync("object", _grain, first);
+        var grain = GrainId.Create("object", "p/c/twice");
+        var original = new GrainState<SharedObjectState>(new SharedObjectState());
+        await storage.WriteStateAsync("object", grain, original);
+
+        var release = await HoldCommitsAsync(storage, first);
+        var winner = storage.WriteStateAsync("object", grain, new GrainState<SharedObjectState>(new SharedObjectState { Sequence = 1 }) { ETag = original.ETag });
+        var loser = storage.WriteStateAsync("object", grain, new GrainState<SharedObjectState>(new SharedObjectState { Sequence = 2 }) { ETag = original.ETag });
+        var other = storage.WriteStateAsync("object", GrainId.Create("object", "p/c/twice-other"), new GrainState<SharedObjectState>(new SharedObjectState { Sequence = 3 }));
+        await release();
+
+        await winner;
+        await other;
+        await Assert.ThrowsAsync<InconsistentStateException>(() => loser);
+        var read = new GrainState<SharedObjectState>();
+        await Open(_dataSource!).ReadStateAsync("object", grain, read);
+        Assert.Equal((1, "2"), (read.State!.Sequence, read.ETag));
     }
 
     [Fact]
@@ -160,5 +242,36 @@ public sealed class PostgresGrainStorageTests(PostgresServer postgres) : GrainSt
         Assert.Equal("7", read.ETag);
         await using var left = dataSource.CreateCommand("SELECT (SELECT count(*) FROM orleansstorage) * 10 + (SELECT count(*) FROM vault_grain_state)");
         Assert.Equal(1L, await left.ExecuteScalarAsync());
+    }
+
+    /// <summary>
+    /// Holds the single writer of <paramref name="storage"/> in a commit (another transaction locks <see cref="GrainStorageConformance._grain"/>'s
+    /// row, which <paramref name="state"/>'s write then waits for), so writes queued meanwhile go together in the next
+    /// commit; the returned function lets it go and waits for that held write.
+    /// </summary>
+    private async Task<Func<Task>> HoldCommitsAsync(PostgresGrainStorage storage, GrainState<SharedObjectState> state)
+    {
+        var locker = await _dataSource!.OpenConnectionAsync();
+        var lockTransaction = await locker.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM vault_grain_state WHERE grain_id = $1 FOR UPDATE", locker, lockTransaction))
+        {
+            lockRow.Parameters.Add(new NpgsqlParameter { Value = _grain.ToString() });
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        var blocked = storage.WriteStateAsync("object", _grain, state);
+        await Wait.UntilAsync(async () =>
+        {
+            await using var waiting = _dataSource.CreateCommand("SELECT count(*) FROM pg_locks WHERE NOT granted");
+            return (long)(await waiting.ExecuteScalarAsync())! > 0;
+        }, "the write of the locked row waiting for its lock");
+
+        return async () =>
+        {
+            await lockTransaction.RollbackAsync();
+            await lockTransaction.DisposeAsync();
+            await locker.DisposeAsync();
+            await blocked;
+        };
     }
 }
