@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -19,6 +21,10 @@ public sealed class StateProtector(DataKeyStore keys)
     private const int HeaderSize = 5;
     private const int NonceSize = 12;
     private const int TagSize = 16;
+
+    // Ready AES-GCM contexts per data key: building one (an OpenSSL cipher context and its key schedule) cost more than
+    // sealing a small state. Weakly keyed, so a key the store forgets takes its contexts with it.
+    private readonly ConditionalWeakTable<DataKey, CipherPool> _ciphers = new();
 
     public DataKeyStore Keys => keys;
 
@@ -60,15 +66,22 @@ public sealed class StateProtector(DataKeyStore keys)
         var nonce = output.AsSpan(HeaderSize, NonceSize);
         RandomNumberGenerator.Fill(nonce);
         var associated = AssociatedData(output.AsSpan(0, HeaderSize), stateName, grainId, out var rented);
+        var ciphers = CiphersOf(key);
+        var aes = ciphers.Rent();
         try
         {
-            using var aes = new AesGcm(key.Key, TagSize);
             aes.Encrypt(
                 nonce,
                 plaintext.Span,
                 output.AsSpan(HeaderSize + NonceSize, plaintext.Length),
                 output.AsSpan(HeaderSize + NonceSize + plaintext.Length, TagSize),
                 associated);
+            ciphers.Return(aes);
+        }
+        catch
+        {
+            aes.Dispose();
+            throw;
         }
         finally
         {
@@ -86,7 +99,8 @@ public sealed class StateProtector(DataKeyStore keys)
         var length = stored.Length - HeaderSize - NonceSize - TagSize;
         var plaintext = new byte[length];
         var associated = AssociatedData(stored.AsSpan(0, HeaderSize), stateName, grainId, out var rented);
-        using var aes = new AesGcm(key.Key, TagSize);
+        var ciphers = CiphersOf(key);
+        var aes = ciphers.Rent();
         try
         {
             aes.Decrypt(
@@ -95,10 +109,17 @@ public sealed class StateProtector(DataKeyStore keys)
                 stored.AsSpan(HeaderSize + NonceSize + length, TagSize),
                 plaintext,
                 associated);
+            ciphers.Return(aes);
         }
         catch (AuthenticationTagMismatchException)
         {
+            aes.Dispose();
             throw new CryptographicException($"The stored state of {grainId} failed authentication: it was altered or copied from another grain.");
+        }
+        catch
+        {
+            aes.Dispose();
+            throw;
         }
         finally
         {
@@ -107,6 +128,8 @@ public sealed class StateProtector(DataKeyStore keys)
 
         return plaintext;
     }
+
+    private CipherPool CiphersOf(DataKey key) => _ciphers.GetValue(key, static k => new CipherPool(k.Key, TagSize));
 
     private const string ContextPrefix = "ov/state/";
 
@@ -129,4 +152,38 @@ public sealed class StateProtector(DataKeyStore keys)
     }
 
     private static void ReturnRented(byte[] rented) => System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+}
+
+/// <summary>
+/// Idle <see cref="AesGcm"/> contexts of one key. A context serves one caller at a time (it is not thread-safe): a
+/// caller rents one, or builds one when none is idle, and returns it; at most <see cref="MaxIdle"/> stay idle.
+/// </summary>
+internal sealed class CipherPool(byte[] key, int tagSize)
+{
+    private static readonly int MaxIdle = Math.Max(4, Environment.ProcessorCount * 2);
+    private readonly ConcurrentQueue<AesGcm> _idle = new();
+    private int _idleCount;
+
+    public AesGcm Rent()
+    {
+        if (_idle.TryDequeue(out var aes))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            return aes;
+        }
+
+        return new AesGcm(key, tagSize);
+    }
+
+    public void Return(AesGcm aes)
+    {
+        if (Interlocked.Increment(ref _idleCount) > MaxIdle)
+        {
+            Interlocked.Decrement(ref _idleCount);
+            aes.Dispose();
+            return;
+        }
+
+        _idle.Enqueue(aes);
+    }
 }
