@@ -152,11 +152,17 @@ public sealed class PostgresGrainStorageTests(PostgresServer postgres) : GrainSt
             return read;
         }
 
+        async Task<(long Sequence, string? ETag)> SequenceAndETag(string name)
+        {
+            var read = await Read(name);
+            return (read.State!.Sequence, read.ETag);
+        }
+
         for (var i = 0; i < 5; i++)
         {
-            Assert.Equal((100 + i, "2"), ((await Read("fresh-" + i)).State!.Sequence, (await Read("fresh-" + i)).ETag));
-            Assert.Equal((7, "2"), ((await Read("stale-" + i)).State!.Sequence, (await Read("stale-" + i)).ETag));
-            Assert.Equal((200 + i, "1"), ((await Read("new-" + i)).State!.Sequence, (await Read("new-" + i)).ETag));
+            Assert.Equal((100 + i, "2"), await SequenceAndETag("fresh-" + i));
+            Assert.Equal((7, "2"), await SequenceAndETag("stale-" + i));
+            Assert.Equal((200 + i, "1"), await SequenceAndETag("new-" + i));
             Assert.Equal(7, (await Read("taken-" + i)).State!.Sequence);
         }
 
