@@ -67,6 +67,8 @@ public static class VaultSiloHostingExtensions
             .Validate(o => o.MaxObjectBytes >= 1024, "Vault:Objects:MaxObjectBytes must be at least 1024.")
             .Validate(o => o.MaxObjectsPerProject > 0, "Vault:Objects:MaxObjectsPerProject must be positive.")
             .ValidateOnStart();
+        services.AddSingleton<FeedPushes>();
+        services.AddHostedService<FeedPushSweep>();
         services.AddVaultStorage(configuration, cluster);
         services.AddVaultEncryption(configuration, cluster.Enabled);
         services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SealedGrainStorage>());

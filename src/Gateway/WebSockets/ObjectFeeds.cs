@@ -8,14 +8,36 @@ using OrleansVault.Objects;
 namespace OrleansVault.Gateway.WebSockets;
 
 /// <summary>
-/// Per-gateway fan-out: one feed per object that has sockets on this gateway. The object pushes each batch of events
-/// to the feed (a one-way grain-observer call); the feed renders each event once and relays it to its sockets.
+/// Per-gateway fan-out: one feed per object that has sockets on this gateway. Objects push their batches of events
+/// one-way: through this gateway's hub (one observer for the whole gateway: each silo sends what gathered for this
+/// gateway in one message, see <c>FeedPushes</c>), which hands each batch to its feed; the feed renders each event once
+/// and relays it to its sockets.
 /// </summary>
-public sealed class ObjectFeeds(IClusterClient client, IOptions<SocketOptions> options, ILogger<ObjectFeeds> logger)
+public sealed class ObjectFeeds
 {
     private readonly ConcurrentDictionary<string, ObjectFeed> _feeds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<GrainId, ObjectFeed> _byObserver = new();
+    private readonly IClusterClient _client;
+    private readonly IOptions<SocketOptions> _options;
+    private readonly ILogger<ObjectFeeds> _logger;
+    private readonly PushHub _hub;
+    private readonly Lazy<IFeedHubObserver> _hubReference;
+
+    public ObjectFeeds(IClusterClient client, IOptions<SocketOptions> options, ILogger<ObjectFeeds> logger)
+    {
+        _client = client;
+        _options = options;
+        _logger = logger;
+
+        // Observer objects are held weakly by the client: this field keeps the hub alive as long as the feeds.
+        _hub = new PushHub(this);
+        _hubReference = new Lazy<IFeedHubObserver>(() => client.CreateObjectReference<IFeedHubObserver>(_hub));
+    }
 
     public int ActiveFeeds => _feeds.Count;
+
+    /// <summary>The reference objects push this gateway's batches through.</summary>
+    internal IFeedHubObserver Hub => _hubReference.Value;
 
     /// <summary>Whether this gateway currently relays the object.</summary>
     public bool HasFeed(string objectKey) => _feeds.ContainsKey(objectKey);
@@ -24,7 +46,7 @@ public sealed class ObjectFeeds(IClusterClient client, IOptions<SocketOptions> o
     {
         while (true)
         {
-            var feed = _feeds.GetOrAdd(objectKey, key => new ObjectFeed(key, client, logger, this, options.Value.FeedRenewTimeout));
+            var feed = _feeds.GetOrAdd(objectKey, key => new ObjectFeed(key, _client, _logger, this, _options.Value.FeedRenewTimeout));
             if (await feed.TryAddAsync(subscriber))
             {
                 return feed;
@@ -43,6 +65,32 @@ public sealed class ObjectFeeds(IClusterClient client, IOptions<SocketOptions> o
             async (feed, _) => await feed.RenewAsync());
 
     internal void Forget(ObjectFeed feed) => _feeds.TryRemove(new KeyValuePair<string, ObjectFeed>(feed.ObjectKey, feed));
+
+    /// <summary>Routes the hub's pushes for <paramref name="reference"/> to <paramref name="feed"/> (before it subscribes).</summary>
+    internal void Register(IObjectFeedObserver reference, ObjectFeed feed) => _byObserver[reference.GetGrainId()] = feed;
+
+    /// <summary>Stops routing pushes for a closed feed's reference.</summary>
+    internal void Unregister(IObjectFeedObserver reference) => _byObserver.TryRemove(reference.GetGrainId(), out _);
+
+    /// <summary>This gateway's receiver of batched pushes: hands every batch to its feed, in the order they came.</summary>
+    private sealed class PushHub(ObjectFeeds owner) : IFeedHubObserver
+    {
+        public Task OnPushes(IReadOnlyList<FeedPush> pushes)
+        {
+            foreach (var push in pushes)
+            {
+                // A feed that closed meanwhile has no sockets left: its batches go nowhere.
+                if (owner._byObserver.TryGetValue(push.Feed, out var feed))
+                {
+                    // Not awaited: a feed repairing a gap must not hold up the others. Each feed relays its batches
+                    // one at a time in the order they were handed over (its delivery lock queues them first come, first served).
+                    _ = feed.OnEvents(push.Batch);
+                }
+            }
+
+            return Task.CompletedTask;
+        }
+    }
 }
 
 /// <summary>Renews the gateway's object and channel feeds well within their feed leases (<c>Vault:WebSockets:FeedRenewInterval</c>).</summary>
@@ -148,12 +196,14 @@ public sealed class ObjectFeed : IObjectFeedObserver
             if (_reference is null)
             {
                 var reference = _client.CreateObjectReference<IObjectFeedObserver>(this);
+                _owner.Register(reference, this);
                 try
                 {
-                    await CatchUpAsync(await _grain.Subscribe(reference));
+                    await CatchUpAsync(await _grain.Subscribe(reference, 0, _owner.Hub));
                 }
                 catch
                 {
+                    _owner.Unregister(reference);
                     _client.DeleteObjectReference<IObjectFeedObserver>(reference);
                     throw;
                 }
@@ -182,6 +232,10 @@ public sealed class ObjectFeed : IObjectFeedObserver
                 _closed = true;
                 toCancel = _reference;
                 _owner.Forget(this);
+                if (toCancel is not null)
+                {
+                    _owner.Unregister(toCancel);
+                }
             }
         }
         finally
@@ -224,7 +278,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
 
             // Bounded: a silo that died makes calls to its grains wait for the response timeout, and one slow object must
             // not hold up the renewal of the others past their leases.
-            var position = await _grain.Subscribe(reference, delivered).WaitAsync(_renewTimeout);
+            var position = await _grain.Subscribe(reference, delivered, _owner.Hub).WaitAsync(_renewTimeout);
             await CatchUpAsync(position);
             if (!position.WasSubscribed || _restorePending)
             {

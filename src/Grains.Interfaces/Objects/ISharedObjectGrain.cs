@@ -74,9 +74,11 @@ public interface ISharedObjectGrain : IGrainWithStringKey
     /// stops renewing within the lease. Returns the numbering so far, so the feed can repair a gap from history.
     /// </summary>
     /// <remarks><paramref name="deliveredUpTo"/>: the sequence every socket of this gateway has been sent (the cursor of its
-    /// connections if the gateway dies before they close).</remarks>
+    /// connections if the gateway dies before they close). <paramref name="hub"/>: the gateway's receiver of batched
+    /// pushes; when given, the object's batches for this feed travel through it (with other objects' batches for the same
+    /// gateway), otherwise each batch is a call to <paramref name="feed"/>.</remarks>
     [Alias("Subscribe")]
-    Task<FeedPosition> Subscribe(IObjectFeedObserver feed, long deliveredUpTo = 0);
+    Task<FeedPosition> Subscribe(IObjectFeedObserver feed, long deliveredUpTo = 0, IFeedHubObserver? hub = null);
 
     /// <summary>
     /// Re-registers the connections of a feed this object did not know (<see cref="FeedPosition.WasSubscribed"/> false):

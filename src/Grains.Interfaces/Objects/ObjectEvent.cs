@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Orleans.Runtime;
 
 namespace OrleansVault.Objects;
 
@@ -50,6 +51,26 @@ public interface IObjectFeedObserver : IGrainObserver
     [Alias("OnEvents")]
     Task OnEvents(ObjectEventBatch batch);
 }
+
+/// <summary>
+/// A gateway's receiver of pushes from a silo. The silo sends every batch its objects publish to this gateway's feeds
+/// while a send is pending in one message, so a busy silo sends one message per gateway at a time, not one per object.
+/// </summary>
+[Alias("ov.IFeedHubObserver")]
+public interface IFeedHubObserver : IGrainObserver
+{
+    [OneWay]
+    [Alias("OnPushes")]
+    Task OnPushes(IReadOnlyList<FeedPush> pushes);
+}
+
+/// <summary>One object's batch of events for one feed (named by the feed's observer id) of the receiving gateway.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("ov.FeedPush")]
+public sealed record FeedPush(
+    [property: Id(0)] GrainId Feed,
+    [property: Id(1)] ObjectEventBatch Batch);
 
 /// <summary>
 /// Where an object's event numbering stands when a feed subscribes. <see cref="WasSubscribed"/> says whether the object

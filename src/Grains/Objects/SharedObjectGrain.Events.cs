@@ -222,7 +222,10 @@ public sealed partial class SharedObjectGrain
     private static long SizeOf(ObjectEvent e) =>
         64 + (e.Key?.Length ?? 0) + (e.Item?.ValueJson.Length ?? 0) + (e.PayloadJson?.Length ?? 0);
 
-    /// <summary>Pushes the batch to every gateway feed, one-way: a feed that misses it repairs the gap from history.</summary>
+    /// <summary>
+    /// Pushes the batch to every gateway feed, one-way: a feed that misses it repairs the gap from history. A feed whose
+    /// gateway named a hub gets it through the silo's queue for that hub (batched with other objects' pushes).
+    /// </summary>
     private void Push(ObjectEvent[] events)
     {
         if (events.Length > 0)
@@ -236,16 +239,29 @@ public sealed partial class SharedObjectGrain
         }
 
         var batch = new ObjectEventBatch(State.Epoch, events);
-        foreach (var feed in _feeds.Keys)
+        foreach (var (feed, lease) in _feeds)
         {
-            _ = feed.OnEvents(batch);
+            if (lease.Hub is { } hub)
+            {
+                _pushes.Push(hub, lease.FeedId, batch);
+            }
+            else
+            {
+                _ = feed.OnEvents(batch);
+            }
         }
     }
 
-    public Task<FeedPosition> Subscribe(IObjectFeedObserver feed, long deliveredUpTo = 0)
+    public Task<FeedPosition> Subscribe(IObjectFeedObserver feed, long deliveredUpTo = 0, IFeedHubObserver? hub = null)
     {
         var known = _feeds.TryGetValue(feed, out var lease);
-        lease ??= _feeds[feed] = new FeedLease();
+        lease ??= _feeds[feed] = new FeedLease { FeedId = feed.GetGrainId() };
+        if (hub is not null)
+        {
+            // A restore renews without naming the hub: the one named last stays.
+            lease.Hub = hub;
+        }
+
         lease.ExpiresAt = Now + (long)_options.FeedLease.TotalMilliseconds;
         lease.DeliveredUpTo = Math.Max(lease.DeliveredUpTo, deliveredUpTo);
         EnsureHousekeeping();
@@ -326,9 +342,16 @@ public sealed partial class SharedObjectGrain
     private static bool IsRestorable(ConnectionRecord record, IObjectFeedObserver feed) =>
         record.Feed is { } current && current.Equals(feed) && (record.Attached || record.DetachedByLapse);
 
-    /// <summary>A gateway feed's lease and the sequence its gateway last reported as delivered to all its sockets.</summary>
+    /// <summary>
+    /// A gateway feed's lease, the sequence its gateway last reported as delivered to all its sockets, and the hub its
+    /// pushes go through (null: straight to the feed).
+    /// </summary>
     private sealed class FeedLease
     {
+        public required GrainId FeedId { get; init; }
+
+        public IFeedHubObserver? Hub { get; set; }
+
         public long ExpiresAt { get; set; }
 
         public long DeliveredUpTo { get; set; }

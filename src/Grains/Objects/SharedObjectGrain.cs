@@ -23,6 +23,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
     private readonly SharedObjectOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SharedObjectGrain> _logger;
+    private readonly FeedPushes _pushes;
     private ClassPolicy _policy = ClassPolicy.Default("_undefined_");
     private bool _sealedInStorage;
 
@@ -30,12 +31,14 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         [PersistentState("object", SharedObjectOptions.StorageName)] IPersistentState<SharedObjectState> state,
         IOptions<SharedObjectOptions> options,
         TimeProvider time,
-        ILogger<SharedObjectGrain> logger)
+        ILogger<SharedObjectGrain> logger,
+        FeedPushes pushes)
     {
         _state = state;
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _pushes = pushes;
     }
 
     private SharedObjectState State => _state.State;

@@ -33,6 +33,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage("inner");
             silo.Services.AddKeyedSingleton<IGrainStorage>(SharedObjectOptions.StorageName, (sp, _) => new FlakyStorage(sp.GetRequiredKeyedService<IGrainStorage>("inner"), sp.GetRequiredService<Orleans.Serialization.Serializer>()));
             silo.Services.AddSingleton(TimeProvider.System);
+            silo.Services.AddSingleton<FeedPushes>();
             silo.Services.AddSingleton<IChannelWebhooks>(RecordedWebhooks.Instance);
             silo.Services.Configure<ChannelOptions>(o =>
             {
