@@ -89,11 +89,72 @@ public sealed class GatewayDeathTests(GrainClusterFixture fixture)
         // The gateway was only slow: its renewal finds the feed forgotten and restores what it relays.
         Assert.False((await grain.Subscribe(slow)).WasSubscribed);
         await grain.RestoreFeed(slow, [new ConnectionRestore("member", "key-1", """{"n":1}""", null, null)]);
-        await Wait.UntilAsync(() => Task.FromResult(liveFeed.Events.Any(e => e.Kind == ObjectEventKind.PresenceJoin && e.ConnectionId == "member" && e.Sequence > 1)), "the member's join announced again");
+        await RenewingUntilAsync(grain, [slow, live], () => liveFeed.Events.Any(e => e.Kind == ObjectEventKind.PresenceJoin && e.ConnectionId == "member" && e.Sequence > 1), "the member's join announced again");
         Assert.Equal("member", Assert.Single(await grain.GetPresence()).ConnectionId);
 
         // Attached again through that feed: its gateway's own cleanup detaches it.
         await grain.Detach("member", 0, slow);
+        Assert.Empty(await grain.GetPresence());
+    }
+
+    [Fact]
+    public async Task A_feed_restored_while_its_lapse_is_being_processed_keeps_the_connections_the_lapse_has_not_reached()
+    {
+        var key = $"p/c/{Guid.NewGuid():N}";
+        var grain = fixture.Client.GetGrain<ISharedObjectGrain>(key);
+        var (slowFeed, liveFeed) = (new RecordingObjectFeed(), new RecordingObjectFeed());
+        var slow = fixture.Client.CreateObjectReference<IObjectFeedObserver>(slowFeed);
+        var live = fixture.Client.CreateObjectReference<IObjectFeedObserver>(liveFeed);
+        await grain.Subscribe(slow);
+        await grain.Subscribe(live);
+        foreach (var id in new[] { "a", "b" })
+        {
+            await grain.Attach(id, "key-1", slow);
+            await grain.Join(id, $$"""{"n":"{{id}}"}""", null);
+        }
+
+        // A write held in flight: once the slow feed's lease lapses, the sweep takes its first connection out of presence
+        // and then waits (its leave is published behind the write) before it gets to the second.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        FlakyStorage.Gates[key] = gate;
+        string left, notReached;
+        try
+        {
+            var write = grain.SetItem(new SetItemCommand("x", "1", null, false, null, null));
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+            while ((await grain.GetPresence()).Count == 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the lapsed feed's first connection never left presence");
+                await grain.Subscribe(live);
+                await Task.Delay(GrainClusterFixture.FeedLease / 5);
+            }
+
+            notReached = Assert.Single(await grain.GetPresence()).ConnectionId;
+            left = notReached == "a" ? "b" : "a";
+
+            // The slow gateway's renewal arrives now: it finds its feed forgotten and restores both connections.
+            Assert.False((await grain.Subscribe(slow)).WasSubscribed);
+            var restore = grain.RestoreFeed(slow, [new ConnectionRestore("a", "key-1", """{"n":"a"}""", null, null), new ConnectionRestore("b", "key-1", """{"n":"b"}""", null, null)]);
+            gate.SetResult();
+            await write;
+            await restore;
+        }
+        finally
+        {
+            FlakyStorage.Gates.TryRemove(key, out _);
+            gate.TrySetResult();
+        }
+
+        // The sweep stops at the renewed feed: the connection it had not reached never left; the one it took out is back
+        // and announced again.
+        await RenewingUntilAsync(grain, [slow, live], () => liveFeed.Events.Any(e => e.Kind == ObjectEventKind.PresenceJoin && e.ConnectionId == left && e.Sequence > 3), "the restored member's join announced again");
+        Assert.Equal(["a", "b"], (await grain.GetPresence()).Select(e => e.ConnectionId).Order());
+        Assert.DoesNotContain(liveFeed.Events, e => e.Kind == ObjectEventKind.PresenceLeave && e.ConnectionId == notReached);
+        Assert.Single(liveFeed.Events, e => e.Kind == ObjectEventKind.PresenceLeave && e.ConnectionId == left);
+
+        // Both are attached through the slow feed again: its gateway's detaches end them.
+        await grain.Detach(notReached, 0, slow);
+        await grain.Detach(left, 0, slow);
         Assert.Empty(await grain.GetPresence());
     }
 
@@ -136,4 +197,21 @@ public sealed class GatewayDeathTests(GrainClusterFixture fixture)
 
         Assert.Equal("staying", Assert.Single(await grain.GetPresence()).ConnectionId);
     }
+
+    /// <summary>
+    /// Polls <paramref name="condition"/>, renewing the feeds that must stay subscribed before each look, as their gateways
+    /// would: a cold or loaded test host can take longer than the test cluster's short feed lease.
+    /// </summary>
+    private static async Task RenewingUntilAsync(ISharedObjectGrain grain, IObjectFeedObserver[] feeds, Func<bool> condition, string what) =>
+        await Wait.UntilAsync(
+            async () =>
+            {
+                foreach (var feed in feeds)
+                {
+                    await grain.Subscribe(feed);
+                }
+
+                return condition();
+            },
+            what);
 }

@@ -15,7 +15,11 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 
     public static readonly TimeSpan PurgeInterval = TimeSpan.FromMilliseconds(200);
 
-    public static readonly TimeSpan FeedLease = TimeSpan.FromMilliseconds(500);
+    /// <summary>
+    /// Object feeds' lease. Tests renew the feeds that must stay while they wait, but a single call on a cold test host can
+    /// take longer than half a second (with 500 ms, a class run alone sometimes lost its live feed before the first renewal).
+    /// </summary>
+    public static readonly TimeSpan FeedLease = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Channel feeds' lease. Most channel tests subscribe and never renew, so the lease must outlast their calls on a cold,
