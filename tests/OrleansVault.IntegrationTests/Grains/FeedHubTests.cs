@@ -52,15 +52,8 @@ public sealed class FeedHubTests(GrainClusterFixture fixture)
 
     private ISharedObjectGrain Object() => fixture.Client.GetGrain<ISharedObjectGrain>($"p/c/{Guid.NewGuid():N}");
 
-    private static async Task WaitForAsync(Func<bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition, string what) =>
+        Wait.UntilAsync(() => Task.FromResult(condition()), what, TimeSpan.FromSeconds(10));
 
     /// <summary>A gateway hub stand-in that records the keys of the events it got, per feed.</summary>
     private sealed class RecordingHub : IFeedHubObserver
