@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { cluster } from '../tests/compat/lib/cluster.mjs'
-import { makeTempDir, REPO_ROOT, removeDir, start } from '../tests/compat/lib/gateway.mjs'
+import { appPids, makeTempDir, REPO_ROOT, removeDir, start } from '../tests/compat/lib/gateway.mjs'
 import { binaries } from '../tests/compat/lib/postgres.mjs'
 
 process.env.VAULT_BUILD_CONFIGURATION ??= 'Release'
@@ -45,9 +45,12 @@ const sharedHostGc = option('cluster-gc', 'workstation') === 'server' ? {} : { D
 const bootstrap = { ASPNETCORE_ENVIRONMENT: 'Production', DOTNET_ENVIRONMENT: 'Production', Vault__Cluster__ResponseTimeout: '00:00:30', Vault__Bootstrap__ProjectId: creds.projectId, Vault__Bootstrap__ApiKey: creds.apiKey, Vault__Bootstrap__ApiSecret: creds.apiSecret, Vault__Limits__RequestsPerSecondPerAddress: '0' }
 const cleanups = []
 
-function load (name, urls, perObject = 2) {
+// The report's server memory and CPU are summed over `servers` (launch handles): every silo and gateway of a cluster.
+function load (name, urls, servers, perObject = 2) {
   const json = join(out, `${name}.json`)
-  const run = spawnSync('dotnet', [tool, 'run', '--url', urls.join(','), '--project', creds.projectId, '--key', creds.apiKey, '--secret', creds.apiSecret,
+  const pids = servers.flatMap((s) => appPids(s.pid))
+  if (pids.length !== servers.length) throw new Error(`expected one application process per server, found ${pids.length} for ${servers.length}`)
+  const run = spawnSync('dotnet', [tool, 'run', '--url', urls.join(','), '--server-pid', pids.join(','), '--project', creds.projectId, '--key', creds.apiKey, '--secret', creds.apiSecret,
     '--scenario', 'objects', '--objects', objects, '--per-object', String(perObject), '--rate', '0', '--in-flight', inFlight, '--duration', seconds, '--warmup', warmup,
     '--drain', '30', '--json', json, '--no-live'], { cwd: REPO_ROOT, encoding: 'utf8' })
   if (run.status !== 0) throw new Error(`load tool failed for ${name}: ${run.stdout}\n${run.stderr}`)
@@ -88,7 +91,7 @@ try {
     // 1 embedded node (SQLite), fresh data.
     const dataDir = makeTempDir('ov-bench-embedded-')
     const embedded = await start(dataDir, { ...bootstrap, Vault__MasterKey: randomBytes(32).toString('base64') }, { readyTimeoutMs: 90_000 })
-    singles.push(load(`embedded-${run}`, [embedded.baseUrl]))
+    singles.push(load(`embedded-${run}`, [embedded.baseUrl], [embedded]))
     await embedded.stop()
     removeDir(dataDir)
 
@@ -97,9 +100,9 @@ try {
     const c = await cluster('bench', { env: { ...bootstrap, ...sharedHostGc }, timings: {}, workDir: join(out, `cluster-${run}`), onCleanup: (fn) => cleanups.unshift(fn) })
     await Promise.all([c.startSilo(), c.startSilo()])
     await Promise.all([c.startGateway(), c.startGateway()])
-    clusters.push(load(`cluster-${run}`, c.gateways.map((g) => g.baseUrl)))
+    clusters.push(load(`cluster-${run}`, c.gateways.map((g) => g.baseUrl), [...c.silos, ...c.gateways]))
     // The same writes with nobody subscribed: durable writes alone, as pgbench measures them.
-    clusterWrites.push(load(`cluster-writes-${run}`, c.gateways.map((g) => g.baseUrl), 0))
+    clusterWrites.push(load(`cluster-writes-${run}`, c.gateways.map((g) => g.baseUrl), [...c.silos, ...c.gateways], 0))
     await c.stopAll()
     server = c.pg
   }
@@ -108,6 +111,10 @@ try {
   const single = best(singles)
   const clustered = best(clusters)
   const writesOnly = clusterWrites.reduce((a, b) => (b.writesPerSecond > a.writesPerSecond ? b : a))
+  // CPU per persisted write, over the server's processes (not PostgreSQL, not the load tool).
+  const perWrite = (r) => (r.serverCoresUsed == null ? 'n/a' : `${(r.serverCoresUsed * 1e6 / r.writesPerSecond).toFixed(0)} µs`)
+  console.log(`server cores: embedded ${singles.map((r) => r.serverCoresUsed).join(', ')}; cluster ${clusters.map((r) => r.serverCoresUsed).join(', ')}; cluster without subscribers ${clusterWrites.map((r) => r.serverCoresUsed).join(', ')}`)
+  console.log(`server CPU per write: embedded ${singles.map(perWrite).join(', ')}; cluster ${clusters.map(perWrite).join(', ')}; cluster without subscribers ${clusterWrites.map(perWrite).join(', ')}`)
   console.log(`runs: embedded ${singles.map((r) => r.deliveriesPerSecond.toFixed(0)).join(', ')}; cluster ${clusters.map((r) => r.deliveriesPerSecond.toFixed(0)).join(', ')} deliveries/s; cluster without subscribers ${clusterWrites.map((r) => r.writesPerSecond.toFixed(0)).join(', ')} writes/s`)
   const tps = pgbench(server.server)
   const storageWrites = storageAlone(server)

@@ -3,7 +3,7 @@
 // The gateway must already be built: this module runs it with `--no-build`.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -216,6 +216,28 @@ export function launch ({ command, args, cwd }, env, logFile, opts = {}) {
 }
 
 /** Waits until `file` contains `text` (a server's ready line), or throws after `timeoutMs`. */
+/**
+ * The process ids of the OrleansVault applications (gateway, silo, proxy) in the process group that `launch` started:
+ * `dotnet run` is the group's leader and the application its child, and it is the application whose memory and CPU a
+ * benchmark must read. Linux only (/proc).
+ * @returns {number[]}
+ */
+export function appPids (groupPid) {
+  const pids = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === groupPid) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // Fields after the command name (which may hold spaces) start after the last ')': state, ppid, pgrp.
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
+      if (pgrp !== groupPid) continue
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+      if (cmdline.some((arg) => /OrleansVault\.(Gateway|Silo|Proxy)(\.dll)?$/.test(arg))) pids.push(Number(entry))
+    } catch {} // a process that ended while we looked
+  }
+  return pids
+}
+
 export async function waitForLog (file, text, timeoutMs, isExited = () => null) {
   const deadline = Date.now() + timeoutMs
   for (;;) {

@@ -38,7 +38,9 @@ test('run: a short broadcast against the gateway delivers every write to every s
     const json = join(dir, 'report.json')
     const csv = join(dir, 'report.csv')
     const { code, out } = await runTool(['run', '--url', cfg.baseUrl, '--project', cfg.projectId, '--key', cfg.apiKey, '--secret', cfg.apiSecret,
-      '--scenario', 'broadcast', '--subscribers', '10', '--rate', '20', '--duration', '2', '--json', json, '--csv', csv, '--no-live'], 100_000)
+      '--scenario', 'broadcast', '--subscribers', '10', '--rate', '20', '--duration', '2', '--json', json, '--csv', csv, '--no-live',
+      // Two processes (a cluster passes every silo and gateway): the report sums their memory and CPU.
+      '--server-pid', `${process.pid},${process.ppid}`], 100_000)
     assert.equal(code, 0, out)
     const [result] = JSON.parse(readFileSync(json, 'utf8')).results
     assertWellFormed(result)
@@ -48,6 +50,7 @@ test('run: a short broadcast against the gateway delivers every write to every s
     assert.equal(result.expectedDeliveries, result.deliveries)
     assert.ok(result.latencyP99Ms > 0 && result.latencyP99Ms >= result.latencyP50Ms)
     assert.match(readFileSync(csv, 'utf8').split('\n')[0], /^scenario,target,connections,/)
+    assert.ok(result.serverRssBeforeMb > 0 && typeof result.serverCoresUsed === 'number', JSON.stringify(result))
   } finally {
     removeDir(dir)
   }
@@ -57,6 +60,12 @@ test('run: refuses a non-loopback target', { timeout: 60_000 }, async () => {
   const { code, out } = await runTool(['run', '--url', 'http://192.0.2.1:5000', '--project', 'p', '--key', 'k', '--secret', 's', '--no-live'], 50_000)
   assert.equal(code, 2)
   assert.match(out, /not a loopback address/)
+})
+
+test('run: refuses a malformed --server-pid', { timeout: 60_000 }, async () => {
+  const { code, out } = await runTool(['run', '--url', cfg.baseUrl, '--project', 'p', '--key', 'k', '--secret', 's', '--server-pid', '12,abc', '--no-live'], 50_000)
+  assert.equal(code, 2)
+  assert.match(out, /--server-pid: 'abc' is not a process id/)
 })
 
 test('bench --size smoke: our gateway and both baselines, with ratios', { timeout: 240_000 }, async () => {

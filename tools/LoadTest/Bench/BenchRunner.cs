@@ -98,7 +98,7 @@ public static class BenchRunner
                 ProjectId = "bench",
                 ApiKey = target == "pusher" ? "bench-pusher-key" : "bench-key",
                 ApiSecret = secret,
-                ServerPid = server.Pid,
+                ServerPids = [server.Pid],
                 RunId = Guid.NewGuid().ToString("N")[..8],
             });
             var result = await LoadRun.RunAsync(run, cancellationToken) with { Scenario = item.Name };

@@ -2,14 +2,42 @@ using System.Globalization;
 
 namespace OrleansVault.LoadTest.Metrics;
 
-/// <summary>A server process's resident memory and CPU time, read from /proc (Linux).</summary>
+/// <summary>
+/// The resident memory and CPU time of a server's processes (one for a single node, every silo and gateway for a
+/// cluster), summed, read from /proc (Linux).
+/// </summary>
 public readonly record struct ProcessStats(long RssBytes, double CpuSeconds, DateTime At)
 {
     private const double ClockTicksPerSecond = 100;
 
-    public static ProcessStats? TryRead(int? pid)
+    /// <summary>The processes' summed figures; null without processes, off Linux, or when any of them cannot be read
+    /// (a sum missing a process would understate the server).</summary>
+    public static ProcessStats? TryRead(IReadOnlyList<int> pids)
     {
-        if (pid is null || !OperatingSystem.IsLinux())
+        if (pids.Count == 0)
+        {
+            return null;
+        }
+
+        long rss = 0;
+        double cpu = 0;
+        foreach (var pid in pids)
+        {
+            if (TryReadOne(pid) is not { } one)
+            {
+                return null;
+            }
+
+            rss += one.RssBytes;
+            cpu += one.CpuSeconds;
+        }
+
+        return new ProcessStats(rss, cpu, DateTime.UtcNow);
+    }
+
+    private static ProcessStats? TryReadOne(int pid)
+    {
+        if (!OperatingSystem.IsLinux())
         {
             return null;
         }

@@ -72,7 +72,8 @@ public sealed record LoadOptions
 
     public string? CsvPath { get; init; }
 
-    public int? ServerPid { get; init; }
+    /// <summary>The server's processes (every silo and gateway of a cluster) whose memory and CPU the report sums.</summary>
+    public IReadOnlyList<int> ServerPids { get; init; } = [];
 
     public bool Live { get; init; } = !Console.IsOutputRedirected;
 
@@ -154,7 +155,7 @@ public sealed record LoadOptions
             AllowNonLoopback = Get("allow-non-loopback", "false") == "true",
             JsonPath = values.Remove("json", out var json) ? json : null,
             CsvPath = values.Remove("csv", out var csv) ? csv : null,
-            ServerPid = values.Remove("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
+            ServerPids = ParsePids(Get("server-pid", "")),
             Live = Get("no-live", "false") != "true" && !Console.IsOutputRedirected,
             BenchScenarios = [.. Get("scenarios", "broadcast,broadcast-max,objects,latency,hold,http,pusher,native,native-objects").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             Size = Get("size", "full"),
@@ -255,6 +256,10 @@ public sealed record LoadOptions
 
     public static bool IsLoopback(Uri url) =>
         url.IsLoopback || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+
+    private static List<int> ParsePids(string text) =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p =>
+            int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0 ? pid : throw new UsageException($"--server-pid: '{p}' is not a process id"))];
 
     private static List<IPAddress> ParseAddresses(string text) =>
         [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(a =>

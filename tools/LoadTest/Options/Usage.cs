@@ -28,7 +28,8 @@ public static class Usage
           --connect-rate N   new connections per second (0: as fast as possible)
           --workers K        spread the clients over K processes (each holds ~19k sockets)
           --source-ips A,B   loopback source addresses for client sockets (~28k ports each)
-          --server-pid PID   read the server's memory and CPU from /proc
+          --server-pid PID[,PID...]    read the server's memory and CPU from /proc, summed
+                             over the processes (a cluster: every silo and gateway)
           --json FILE --csv FILE       write the report
           --no-live          plain progress lines instead of the live table
 

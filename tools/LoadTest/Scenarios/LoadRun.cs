@@ -62,7 +62,7 @@ public static class LoadRun
         var runner = new ScenarioRunner(options, plan, target, metrics);
         var phase = "setup";
         TimeSpan setupTime = default, windowTime = default;
-        ProcessStats? idle = ProcessStats.TryRead(options.ServerPid), connected = null, end = null;
+        ProcessStats? idle = ProcessStats.TryRead(options.ServerPids), connected = null, end = null;
 
         async Task Work()
         {
@@ -70,14 +70,14 @@ public static class LoadRun
             await runner.SetupAsync(cancellationToken);
             setupTime = watch.Elapsed;
             await SettleAsync(options);
-            connected = ProcessStats.TryRead(options.ServerPid);
+            connected = ProcessStats.TryRead(options.ServerPids);
             phase = "warm-up";
             await runner.WarmUpAsync(cancellationToken);
             phase = "measure";
             watch.Restart();
             await runner.MeasureAsync(cancellationToken);
             windowTime = watch.Elapsed;
-            end = ProcessStats.TryRead(options.ServerPid);
+            end = ProcessStats.TryRead(options.ServerPids);
             phase = "drain";
             await runner.DrainAsync(plan.Publishes ? plan.ExpectedDeliveries(metrics.Acked, options) : null, cancellationToken);
             phase = "teardown";
@@ -92,7 +92,7 @@ public static class LoadRun
     private static async Task<ScenarioResult> CoordinateAsync(LoadOptions options, CancellationToken cancellationToken)
     {
         var plan = ScenarioPlan.For(options, options.RunId);
-        var idle = ProcessStats.TryRead(options.ServerPid);
+        var idle = ProcessStats.TryRead(options.ServerPids);
         var workers = Enumerable.Range(0, options.Workers).Select(i => StartWorker(options.WorkerArguments(i))).ToList();
         try
         {
@@ -104,7 +104,7 @@ public static class LoadRun
 
             var setupTime = setup.Elapsed;
             await SettleAsync(options);
-            var connected = ProcessStats.TryRead(options.ServerPid);
+            var connected = ProcessStats.TryRead(options.ServerPids);
             foreach (var worker in workers)
             {
                 await worker.StandardInput.WriteLineAsync(Go);
@@ -117,7 +117,7 @@ public static class LoadRun
             foreach (var worker in workers)
             {
                 var line = await ExpectAsync(worker, ResultPrefix, options.Duration + options.Drain + TimeSpan.FromMinutes(2), cancellationToken);
-                end ??= ProcessStats.TryRead(options.ServerPid);
+                end ??= ProcessStats.TryRead(options.ServerPids);
                 var report = JsonSerializer.Deserialize<WorkerReport>(line[ResultPrefix.Length..])!;
                 metrics.Merge(report.Counts);
                 window = Math.Max(window, report.WindowSeconds);
@@ -178,7 +178,7 @@ public static class LoadRun
     }
 
     /// <summary>Gives the server a moment after the connection storm before its memory is read.</summary>
-    private static Task SettleAsync(LoadOptions options) => options.ServerPid is null ? Task.CompletedTask : Task.Delay(TimeSpan.FromSeconds(2));
+    private static Task SettleAsync(LoadOptions options) => options.ServerPids.Count == 0 ? Task.CompletedTask : Task.Delay(TimeSpan.FromSeconds(2));
 
     private static string Describe(LoadOptions o) => o.Scenario switch
     {
