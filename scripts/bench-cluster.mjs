@@ -99,6 +99,8 @@ try {
     // directory; failure detection, leases and renewals keep their production defaults.
     const c = await cluster('bench', { env: { ...bootstrap, ...sharedHostGc }, timings: {}, workDir: join(out, `cluster-${run}`), onCleanup: (fn) => cleanups.unshift(fn) })
     await Promise.all([c.startSilo(), c.startSilo()])
+    // Gateways start once both silos see each other, so their first routes (and the first objects' places) cover both.
+    await c.waitForView()
     await Promise.all([c.startGateway(), c.startGateway()])
     clusters.push(load(`cluster-${run}`, c.gateways.map((g) => g.baseUrl), [...c.silos, ...c.gateways]))
     // The same writes with nobody subscribed: durable writes alone, as pgbench measures them.

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using OrleansVault.Grains.Placement;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using OrleansVault.Grains.Channels;
@@ -69,6 +70,7 @@ public static class VaultSiloHostingExtensions
             .ValidateOnStart();
         services.AddSingleton<FeedPushes>();
         services.AddHostedService<FeedPushSweep>();
+        silo.AddVaultPlacement();
         services.AddVaultStorage(configuration, cluster);
         services.AddVaultEncryption(configuration, cluster.Enabled);
         services.AddGrainStorage(SharedObjectOptions.StorageName, (sp, _) => sp.GetRequiredService<SealedGrainStorage>());
@@ -76,8 +78,13 @@ public static class VaultSiloHostingExtensions
         services.AddSingleton<IAuditStore>(sp => new AuditLogStore(sp.GetRequiredService<IVaultDatabase>()));
         services.AddVaultChannels(configuration);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloReadyLog>();
+        services.AddHostedService<ClusterViewLog>();
         return silo;
     }
+
+    /// <summary>Shared objects are placed on their owner silo (<see cref="OwnerSiloPlacement"/>), where gateways send their calls.</summary>
+    public static ISiloBuilder AddVaultPlacement(this ISiloBuilder silo) =>
+        silo.AddPlacementDirector<OwnerSiloPlacement, OwnerSiloPlacementDirector>();
 
     /// <summary>The ADO.NET invariant of PostgreSQL (Npgsql).</summary>
     public const string PostgresInvariant = "Npgsql";

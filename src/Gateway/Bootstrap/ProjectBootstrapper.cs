@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OrleansVault.Gateway.Audit;
 using OrleansVault.Gateway.Auth;
+using OrleansVault.Gateway.Hosting;
 using OrleansVault.Gateway.Diagnostics;
 using OrleansVault.Gateway.Options;
 using OrleansVault.Hosting;
@@ -25,7 +26,8 @@ public sealed class ProjectBootstrapper(
     GatewayReadiness readiness,
     AuditTrail audit,
     TimeProvider time,
-    ILogger<ProjectBootstrapper> logger) : IHostedService
+    ILogger<ProjectBootstrapper> logger,
+    SiloRouter? router = null) : IHostedService
 {
     public const string DevelopmentCredentialsFile = "dev-credentials.json";
 
@@ -36,6 +38,12 @@ public sealed class ProjectBootstrapper(
         var (projectId, keyId) = bootstrap.Value.IsDeclared
             ? await DeclareConfiguredAsync(material.Pepper)
             : await DeclareDevelopmentAsync(material.Pepper, cancellationToken);
+
+        if (router is not null)
+        {
+            // Cluster mode: ready once the direct routes to the silos are up, so the first feeds subscribe through them.
+            await router.FirstRound.WaitAsync(cancellationToken);
+        }
 
         await WarmUpAsync(projectId, keyId);
         readiness.MarkReady(new BootstrapKey(projectId, keyId));

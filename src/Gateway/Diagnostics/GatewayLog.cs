@@ -73,4 +73,16 @@ public static partial class GatewayLog
 
     [LoggerMessage(EventId = 3702, Level = LogLevel.Warning, Message = "Demo: its page files are missing at {Path}")]
     public static partial void SiteMissing(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 3800, Level = LogLevel.Warning, Message = "Direct routing: could not read the active silos ({ErrorType}); the routes stay as they were")]
+    public static partial void RoutingFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(EventId = 3801, Level = LogLevel.Information, Message = "Direct routing: connected to silo {Silo}")]
+    public static partial void RouteOpened(ILogger logger, string silo);
+
+    [LoggerMessage(EventId = 3802, Level = LogLevel.Information, Message = "Direct routing: silo {Silo} did not answer ({ErrorType}); its objects go through the main client for now")]
+    public static partial void RouteUnavailable(ILogger logger, string silo, string errorType);
+
+    [LoggerMessage(EventId = 3803, Level = LogLevel.Warning, Message = "Direct routing: lost the connection to silo {Silo}; its objects go through the main client")]
+    public static partial void RouteLost(ILogger logger, string silo);
 }

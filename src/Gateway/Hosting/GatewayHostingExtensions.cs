@@ -89,9 +89,16 @@ public static class GatewayHostingExtensions
 
         // Embedded mode: the gateway co-hosts a silo. Cluster mode (Vault:Cluster:Enabled): it is an Orleans client of
         // standalone silos. The bootstrapper is added after either, so it starts once the cluster answers.
-        if (VaultClusterOptions.From(configuration).Enabled)
+        var cluster = VaultClusterOptions.From(configuration);
+        if (cluster.Enabled)
         {
             builder.UseOrleansClient(client => client.AddVaultClusterClient(configuration));
+            if (cluster.DirectRouting)
+            {
+                // Each object's calls go straight to the silo that owns it (ObjectReferences asks the router).
+                services.AddSingleton<SiloRouter>();
+                services.AddHostedService(sp => sp.GetRequiredService<SiloRouter>());
+            }
         }
         else
         {

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using OrleansVault.Errors;
 using OrleansVault.Gateway.WebSockets;
+using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Objects;
 using OrleansVault.Protocol;
 
@@ -26,12 +27,14 @@ public sealed class NativeObjectSession : IFeedSubscriber
     private volatile bool _closed;
     private volatile JoinedPresence? _presence;
 
-    public NativeObjectSession(NativeConnection connection, ObjectAddress address, string connectionId, ISharedObjectGrain grain)
+    private readonly ObjectReferences _objects;
+
+    public NativeObjectSession(NativeConnection connection, ObjectAddress address, string connectionId, ObjectReferences objects)
     {
         _connection = connection;
         Address = address;
         ConnectionId = connectionId;
-        Grain = grain;
+        _objects = objects;
     }
 
     public ObjectAddress Address { get; }
@@ -41,7 +44,8 @@ public sealed class NativeObjectSession : IFeedSubscriber
     /// <summary>This session's public connection id on the object.</summary>
     public string ConnectionId { get; }
 
-    public ISharedObjectGrain Grain { get; }
+    /// <summary>The object, looked up per call: in a cluster the route to it can change while the session is open.</summary>
+    public ISharedObjectGrain Grain => _objects.Get(Address.GrainKey);
 
     /// <summary>The gateway feed relaying the object (set once opened).</summary>
     public ObjectFeed? Feed { get; set; }

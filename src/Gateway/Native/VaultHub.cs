@@ -9,6 +9,7 @@ using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Diagnostics;
 using OrleansVault.Gateway.Limits;
 using OrleansVault.Gateway.Options;
+using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Gateway.WebSockets;
 using OrleansVault.Grains.Objects;
 using OrleansVault.Objects;
@@ -24,7 +25,7 @@ namespace OrleansVault.Gateway.Native;
 /// </summary>
 public sealed partial class VaultHub(
     RequestAuthenticator auth,
-    IClusterClient client,
+    ObjectReferences objects,
     ObjectFeeds feeds,
     ConnectionLimiter connectionLimiter,
     NativeLifetimeManager lifetime,
@@ -132,8 +133,7 @@ public sealed partial class VaultHub(
 
         var credentials = connection.Credentials;
         await auth.AuthorizeObjectAsync(address, credentials.Authorization, credentials.Origin, target.IdSignature, target.IdSignatureKeyVersion?.ToString(CultureInfo.InvariantCulture));
-        var grain = client.GetGrain<ISharedObjectGrain>(address.GrainKey);
-        var session = new NativeObjectSession(connection, address, NewConnectionId(), grain);
+        var session = new NativeObjectSession(connection, address, NewConnectionId(), objects);
         if (!connection.Objects.TryAdd(handle, session))
         {
             throw VaultException.Conflict(ErrorCodes.AlreadySubscribed, "This object is being opened by another call on this connection.");
@@ -142,7 +142,7 @@ public sealed partial class VaultHub(
         try
         {
             session.Feed = await feeds.AddAsync(address.GrainKey, session);
-            var attached = await grain.Attach(session.ConnectionId, session.Owner, session.Feed.Reference);
+            var attached = await session.Grain.Attach(session.ConnectionId, session.Owner, session.Feed.Reference);
             if (connection.IsClosed || session.IsClosed)
             {
                 // The connection ended (or the object was closed) while this open was in flight: detach what it attached.

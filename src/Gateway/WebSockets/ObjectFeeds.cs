@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using OrleansVault.Gateway.Diagnostics;
@@ -21,23 +22,33 @@ public sealed class ObjectFeeds
     private readonly IOptions<SocketOptions> _options;
     private readonly ILogger<ObjectFeeds> _logger;
     private readonly PushHub _hub;
-    private readonly Lazy<IFeedHubObserver> _hubReference;
+    private readonly ConditionalWeakTable<IClusterClient, IFeedHubObserver> _hubReferences = [];
 
-    public ObjectFeeds(IClusterClient client, IOptions<SocketOptions> options, ILogger<ObjectFeeds> logger)
+    public ObjectFeeds(IClusterClient client, ObjectReferences objects, IOptions<SocketOptions> options, ILogger<ObjectFeeds> logger)
     {
         _client = client;
+        Objects = objects;
         _options = options;
         _logger = logger;
 
         // Observer objects are held weakly by the client: this field keeps the hub alive as long as the feeds.
         _hub = new PushHub(this);
-        _hubReference = new Lazy<IFeedHubObserver>(() => client.CreateObjectReference<IFeedHubObserver>(_hub));
     }
 
     public int ActiveFeeds => _feeds.Count;
 
-    /// <summary>The reference objects push this gateway's batches through.</summary>
-    internal IFeedHubObserver Hub => _hubReference.Value;
+    /// <summary>Where the feeds' calls go (observers stay on the main client; calls may be routed straight to the object's silo).</summary>
+    internal ObjectReferences Objects { get; }
+
+    /// <summary>
+    /// The reference objects push this gateway's batches through, made on the client a feed's calls go through (the
+    /// main client, or in a cluster the direct client of the object's silo, so pushes come over that connection too).
+    /// </summary>
+    internal IFeedHubObserver HubOn(IClusterClient? direct)
+    {
+        var client = direct ?? _client;
+        return _hubReferences.GetValue(client, c => c.CreateObjectReference<IFeedHubObserver>(_hub));
+    }
 
     /// <summary>Whether this gateway currently relays the object.</summary>
     public bool HasFeed(string objectKey) => _feeds.ContainsKey(objectKey);
@@ -93,16 +104,33 @@ public sealed class ObjectFeeds
     }
 }
 
-/// <summary>Renews the gateway's object and channel feeds well within their feed leases (<c>Vault:WebSockets:FeedRenewInterval</c>).</summary>
-public sealed class FeedRenewalService(ObjectFeeds feeds, Pusher.ChannelFeeds channels, IOptions<SocketOptions> options, TimeProvider time) : BackgroundService
+/// <summary>
+/// Renews the gateway's object and channel feeds well within their feed leases (<c>Vault:WebSockets:FeedRenewInterval</c>),
+/// and in cluster mode also as soon as the direct routes change, so objects push through the new ones.
+/// </summary>
+public sealed class FeedRenewalService(ObjectFeeds feeds, Pusher.ChannelFeeds channels, IOptions<SocketOptions> options, TimeProvider time, Hosting.SiloRouter? router = null) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.FeedRenewInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            var tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+            var never = Task.Delay(Timeout.Infinite, stoppingToken);
+            while (true)
             {
+                var routesChanged = router?.Changed ?? never;
+                if (await Task.WhenAny(tick, routesChanged) == tick)
+                {
+                    if (!await tick)
+                    {
+                        break;
+                    }
+
+                    tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+                }
+
+                stoppingToken.ThrowIfCancellationRequested();
                 // Side by side, each call bounded by FeedRenewTimeout: a round stays well inside the leases even while
                 // calls to a dead silo's grains time out.
                 await Task.WhenAll(feeds.RenewAllAsync(stoppingToken), channels.RenewAllAsync(stoppingToken));
@@ -155,7 +183,6 @@ public sealed class FeedEvent(long epoch, ObjectEvent e)
 public sealed class ObjectFeed : IObjectFeedObserver
 {
     private readonly IClusterClient _client;
-    private readonly ISharedObjectGrain _grain;
     private readonly ILogger _logger;
     private readonly ObjectFeeds _owner;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -172,13 +199,22 @@ public sealed class ObjectFeed : IObjectFeedObserver
     {
         ObjectKey = objectKey;
         _client = client;
-        _grain = client.GetGrain<ISharedObjectGrain>(objectKey);
         _logger = logger;
         _owner = owner;
         _renewTimeout = renewTimeout;
     }
 
     public string ObjectKey { get; }
+
+    /// <summary>The object, looked up per call: in a cluster the route to it can change while the feed lives.</summary>
+    private ISharedObjectGrain Grain => _owner.Objects.Get(ObjectKey);
+
+    /// <summary>The object and the hub to name when subscribing: both on the same client.</summary>
+    private (ISharedObjectGrain Grain, IFeedHubObserver Hub) Subscription()
+    {
+        var (grain, direct) = _owner.Objects.Route(ObjectKey);
+        return (grain, _owner.HubOn(direct));
+    }
 
     /// <summary>The grain-observer reference the object pushes to (set once the first socket was added).</summary>
     public IObjectFeedObserver? Reference => _reference;
@@ -199,7 +235,8 @@ public sealed class ObjectFeed : IObjectFeedObserver
                 _owner.Register(reference, this);
                 try
                 {
-                    await CatchUpAsync(await _grain.Subscribe(reference, 0, _owner.Hub));
+                    var (grain, hub) = Subscription();
+                    await CatchUpAsync(await grain.Subscribe(reference, 0, hub));
                 }
                 catch
                 {
@@ -247,7 +284,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
         {
             try
             {
-                await _grain.Unsubscribe(toCancel);
+                await Grain.Unsubscribe(toCancel);
             }
             catch (Exception error) when (error is not OutOfMemoryException)
             {
@@ -278,14 +315,15 @@ public sealed class ObjectFeed : IObjectFeedObserver
 
             // Bounded: a silo that died makes calls to its grains wait for the response timeout, and one slow object must
             // not hold up the renewal of the others past their leases.
-            var position = await _grain.Subscribe(reference, delivered, _owner.Hub).WaitAsync(_renewTimeout);
+            var (grain, hub) = Subscription();
+            var position = await grain.Subscribe(reference, delivered, hub).WaitAsync(_renewTimeout);
             await CatchUpAsync(position);
             if (!position.WasSubscribed || _restorePending)
             {
                 // The object reactivated, or dropped this feed for a lapsed lease: it no longer knows these connections.
                 // Until that is repaired (a call may time out), every renewal tries again.
                 _restorePending = true;
-                await _grain.RestoreFeed(reference, await RegistrationsAsync()).WaitAsync(_renewTimeout);
+                await grain.RestoreFeed(reference, await RegistrationsAsync()).WaitAsync(_renewTimeout);
                 _restorePending = false;
             }
         }
@@ -375,7 +413,7 @@ public sealed class ObjectFeed : IObjectFeedObserver
         }
     }
 
-    private Task<IReadOnlyList<ObjectEvent>?> FetchAfterAsync(long sequence) => _grain.GetEventsAfter(sequence);
+    private Task<IReadOnlyList<ObjectEvent>?> FetchAfterAsync(long sequence) => Grain.GetEventsAfter(sequence);
 
     private void Relay(long epoch, IReadOnlyList<ObjectEvent> events)
     {

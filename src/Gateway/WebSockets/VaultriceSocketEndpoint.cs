@@ -17,7 +17,7 @@ namespace OrleansVault.Gateway.WebSockets;
 /// <summary>The Vaultrice WebSocket door: <c>GET /project/{projectId}/ws/{class}/{id}?auth=…</c> (WIRE.md 1.6).</summary>
 public sealed class VaultriceSocketEndpoint(
     RequestAuthenticator auth,
-    IClusterClient client,
+    ObjectReferences objects,
     ObjectFeeds feeds,
     ConnectionLimiter connectionLimiter,
     IOptions<LimitOptions> limits,
@@ -31,6 +31,9 @@ public sealed class VaultriceSocketEndpoint(
     public static void Map(IEndpointRouteBuilder app) =>
         app.Map("/project/{projectId}/ws/{cls}/{id}", (HttpContext context, string projectId, string cls, string id, VaultriceSocketEndpoint endpoint) =>
             endpoint.HandleAsync(context, projectId, cls, id));
+
+    /// <summary>The socket's object, looked up per call: in a cluster the route to it can change while the socket is open.</summary>
+    private ISharedObjectGrain Grain(VaultSocket socket) => objects.Get(socket.ObjectKey);
 
     /// <summary>How many sockets this gateway holds.</summary>
     public int Count => _local.Count;
@@ -85,13 +88,12 @@ public sealed class VaultriceSocketEndpoint(
     {
         var socket = new VaultSocket(webSocket, NewConnectionId(), caller.KeyId, address.GrainKey, limits.Value.MaxQueuedFrames);
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        var grain = client.GetGrain<ISharedObjectGrain>(address.GrainKey);
         ObjectFeed? feed = null;
         try
         {
             _local[socket.ConnectionId] = socket;
             feed = await feeds.AddAsync(address.GrainKey, socket);
-            var attached = await grain.Attach(socket.ConnectionId, socket.Owner, feed.Reference);
+            var attached = await Grain(socket).Attach(socket.ConnectionId, socket.Owner, feed.Reference);
             socket.Start(attached.Epoch, attached.Sequence, VaultriceJson.ControlFrame("connected", socket.ConnectionId));
             GatewayLog.SocketOpened(logger, socket.ConnectionId, address.GrainKey);
 
@@ -100,7 +102,7 @@ public sealed class VaultriceSocketEndpoint(
             // A gateway that stops says so (1001), so clients reconnect, to another gateway if there is one, and resume.
             using var stopping = host.ApplicationStopping.Register(() => socket.Close(WebSocketCloseStatus.EndpointUnavailable, "server shutting down"));
             var writer = socket.RunWriterAsync(lifetime.Token);
-            var reader = ReceiveLoopAsync(webSocket, socket, grain, caller.MessagesPerSecond, lifetime.Token);
+            var reader = ReceiveLoopAsync(webSocket, socket, caller.MessagesPerSecond, lifetime.Token);
             // Whichever side ends first, give the other a bounded moment to finish the close handshake.
             var linger = socketOptions.Value.CloseTimeout;
             var first = await Task.WhenAny(writer, reader);
@@ -124,7 +126,7 @@ public sealed class VaultriceSocketEndpoint(
                 GatewayLog.SocketTooSlow(logger, socket.ConnectionId);
             }
 
-            await CleanUpAsync(socket, feed, grain);
+            await CleanUpAsync(socket, feed);
             GatewayLog.SocketClosed(logger, socket.ConnectionId);
         }
     }
@@ -142,7 +144,7 @@ public sealed class VaultriceSocketEndpoint(
         }
     }
 
-    private async Task ReceiveLoopAsync(WebSocket webSocket, VaultSocket socket, ISharedObjectGrain grain, double? keyRate, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(WebSocket webSocket, VaultSocket socket, double? keyRate, CancellationToken cancellationToken)
     {
         var maxFrame = limits.Value.MaxFrameBytes;
 
@@ -194,11 +196,11 @@ public sealed class VaultriceSocketEndpoint(
                 continue;
             }
 
-            await HandleFrameAsync(buffer.WrittenMemory, socket, grain);
+            await HandleFrameAsync(buffer.WrittenMemory, socket);
         }
     }
 
-    private async Task HandleFrameAsync(ReadOnlyMemory<byte> frame, VaultSocket socket, ISharedObjectGrain grain)
+    private async Task HandleFrameAsync(ReadOnlyMemory<byte> frame, VaultSocket socket)
     {
         try
         {
@@ -218,7 +220,7 @@ public sealed class VaultriceSocketEndpoint(
                 {
                     var payload = Payload(root);
                     await VerifyIdentityAsync(socket, payload, root);
-                    await grain.SendMessage(new MessageCommand(payload, KeyVersion(root), socket.ConnectionId));
+                    await Grain(socket).SendMessage(new MessageCommand(payload, KeyVersion(root), socket.ConnectionId));
                     break;
                 }
 
@@ -227,7 +229,7 @@ public sealed class VaultriceSocketEndpoint(
                     var payload = Payload(root);
                     var userId = await VerifyIdentityAsync(socket, payload, root);
                     var keyVersion = KeyVersion(root);
-                    await grain.Join(socket.ConnectionId, payload, keyVersion, userId);
+                    await Grain(socket).Join(socket.ConnectionId, payload, keyVersion, userId);
                     socket.Joined(new JoinedPresence(payload, keyVersion, userId));
                     break;
                 }
@@ -235,10 +237,10 @@ public sealed class VaultriceSocketEndpoint(
                 case "presence:leave":
                     // Forgotten first: a feed restore in between must not join it again.
                     socket.Joined(null);
-                    await grain.Leave(socket.ConnectionId);
+                    await Grain(socket).Leave(socket.ConnectionId);
                     break;
                 case "resume":
-                    await ResumeAsync(root, socket, grain);
+                    await ResumeAsync(root, socket);
                     break;
                 default:
                     throw VaultException.Validation(ErrorCodes.EventUnknown, "Unknown event.");
@@ -262,7 +264,7 @@ public sealed class VaultriceSocketEndpoint(
         return await IdentityVerifier.VerifyAsync(policy, payload, IdentityProof.FromSocketEvent(root));
     }
 
-    private async Task ResumeAsync(JsonElement root, VaultSocket socket, ISharedObjectGrain grain)
+    private async Task ResumeAsync(JsonElement root, VaultSocket socket)
     {
         if (!root.TryGetProperty("connectionId", out var idElement) || idElement.ValueKind != JsonValueKind.String
             || idElement.GetString() is not { Length: > 0 and <= 64 } oldId)
@@ -297,7 +299,7 @@ public sealed class VaultriceSocketEndpoint(
         ResumeResult result;
         try
         {
-            result = await grain.Resume(oldId, newId, socket.Owner, upTo);
+            result = await Grain(socket).Resume(oldId, newId, socket.Owner, upTo);
         }
         catch
         {
@@ -317,7 +319,7 @@ public sealed class VaultriceSocketEndpoint(
         socket.CompleteResume(oldId, VaultriceJson.ControlFrame("resume:ack", oldId), [.. result.Missed.Select(e => (e, VaultriceJson.EventFrame(e)))]);
     }
 
-    private async Task CleanUpAsync(VaultSocket socket, ObjectFeed? feed, ISharedObjectGrain grain)
+    private async Task CleanUpAsync(VaultSocket socket, ObjectFeed? feed)
     {
         try
         {
@@ -329,7 +331,7 @@ public sealed class VaultriceSocketEndpoint(
             }
 
             // Naming this gateway's feed: if another gateway took the connection over meanwhile, this detaches nothing.
-            await grain.Detach(socket.ConnectionId, socket.LastSent, reference);
+            await Grain(socket).Detach(socket.ConnectionId, socket.LastSent, reference);
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {

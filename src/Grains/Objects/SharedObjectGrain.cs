@@ -16,7 +16,7 @@ namespace OrleansVault.Grains.Objects;
 /// they interleave only while waiting for storage (see <c>WriteLoopAsync</c>).
 /// </summary>
 [Orleans.Concurrency.Reentrant]
-[Orleans.Placement.PreferLocalPlacement]
+[OrleansVault.Grains.Placement.OwnerSiloPlacementAttribute]
 public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
 {
     private readonly IPersistentState<SharedObjectState> _state;

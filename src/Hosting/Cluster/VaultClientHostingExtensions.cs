@@ -11,20 +11,35 @@ public static partial class VaultClientHostingExtensions
     public static IClientBuilder AddVaultClusterClient(this IClientBuilder client, IConfiguration configuration)
     {
         var cluster = VaultClusterOptions.From(configuration);
-        var siloOptions = configuration.GetSection(VaultSiloOptions.Section).Get<VaultSiloOptions>() ?? new VaultSiloOptions();
         client.UseAdoNetClustering(o =>
         {
             o.Invariant = VaultSiloHostingExtensions.PostgresInvariant;
             o.ConnectionString = cluster.ConnectionString;
         });
+        client.Configure<GatewayOptions>(configuration.GetSection("Vault:Cluster:Gateways"));
+        client.Services.AddSingleton<IClientConnectionRetryFilter, WaitForSilos>();
+        return client.AddClusterIdentity(configuration, cluster);
+    }
+
+    /// <summary>
+    /// Configures a client of one silo only (its client gateway at <paramref name="gateway"/>): a gateway's direct route
+    /// to the objects that silo owns. It does not wait for the silo: if the silo does not answer, starting fails.
+    /// </summary>
+    public static IClientBuilder AddVaultSiloClient(this IClientBuilder client, IConfiguration configuration, System.Net.IPEndPoint gateway)
+    {
+        client.UseStaticClustering(gateway);
+        return client.AddClusterIdentity(configuration, VaultClusterOptions.From(configuration));
+    }
+
+    private static IClientBuilder AddClusterIdentity(this IClientBuilder client, IConfiguration configuration, VaultClusterOptions cluster)
+    {
+        var siloOptions = configuration.GetSection(VaultSiloOptions.Section).Get<VaultSiloOptions>() ?? new VaultSiloOptions();
         client.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = siloOptions.ClusterId;
             o.ServiceId = siloOptions.ServiceId;
         });
-        client.Configure<GatewayOptions>(configuration.GetSection("Vault:Cluster:Gateways"));
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
-        client.Services.AddSingleton<IClientConnectionRetryFilter, WaitForSilos>();
         return client;
     }
 

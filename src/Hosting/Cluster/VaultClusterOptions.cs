@@ -36,6 +36,16 @@ public sealed class VaultClusterOptions
     /// </summary>
     public int MaxPoolSize { get; set; } = 20;
 
+    /// <summary>
+    /// Whether a gateway sends each shared object's calls straight to the silo that owns the object (one Orleans
+    /// client per silo; see <c>OwnerSilo</c>), instead of through whichever silo its single client picks, which forwards
+    /// the call (and its answer) when it does not hold the object. Default true.
+    /// </summary>
+    public bool DirectRouting { get; set; } = true;
+
+    /// <summary>How often a gateway re-reads the active silos for direct routing. A silo whose connection drops is taken out at once. Default 5 s.</summary>
+    public TimeSpan RoutingRefresh { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How silos batch grain-state writes (<c>Vault:Cluster:Storage:MaxWritesPerCommit</c>, <c>Writers</c>).</summary>
     public Persistence.PostgresStorageSettings Storage { get; set; } = new();
 
@@ -81,6 +91,11 @@ public sealed class VaultClusterOptions
         if (options.ResponseTimeout <= TimeSpan.Zero)
         {
             throw new InvalidOperationException("Vault:Cluster:ResponseTimeout must be positive.");
+        }
+
+        if (options.RoutingRefresh <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Vault:Cluster:RoutingRefresh must be positive.");
         }
 
         if (string.IsNullOrWhiteSpace(options.AdvertisedAddress))

@@ -71,7 +71,7 @@ public sealed class ClusterStorageTests(PostgresServer postgres)
         Assert.Contains("append-only", error.MessageText, StringComparison.Ordinal);
     }
 
-    private static IHost Silo(string database, string clusterId, string masterKey) =>
+    internal static IHost Silo(string database, string clusterId, string masterKey) =>
         Host.CreateDefaultBuilder()
             .ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
             {

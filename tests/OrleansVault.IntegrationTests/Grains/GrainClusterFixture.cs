@@ -4,6 +4,7 @@ using Orleans.TestingHost;
 using OrleansVault.Channels;
 using OrleansVault.Grains.Channels;
 using OrleansVault.Grains.Objects;
+using OrleansVault.Hosting;
 using OrleansVault.Objects;
 
 namespace OrleansVault.IntegrationTests.Grains;
@@ -35,6 +36,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage("inner");
+            silo.AddVaultPlacement();
             silo.Services.AddKeyedSingleton<IGrainStorage>(SharedObjectOptions.StorageName, (sp, _) => new FlakyStorage(sp.GetRequiredKeyedService<IGrainStorage>("inner"), sp.GetRequiredService<Orleans.Serialization.Serializer>()));
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<FeedPushes>();

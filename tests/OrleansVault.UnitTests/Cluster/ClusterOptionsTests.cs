@@ -38,9 +38,20 @@ public sealed class ClusterOptionsTests
     [InlineData("MaxPoolSize", "0", "Vault:Cluster:MaxPoolSize")]
     [InlineData("Storage:Writers", "0", "Vault:Cluster:Storage")]
     [InlineData("Storage:MaxWritesPerCommit", "0", "Vault:Cluster:Storage")]
+    [InlineData("RoutingRefresh", "00:00:00", "Vault:Cluster:RoutingRefresh")]
+    [InlineData("RoutingRefresh", "-00:00:01", "Vault:Cluster:RoutingRefresh")]
     public void Bad_storage_settings_name_their_key(string key, string value, string named)
     {
         var error = Assert.Throws<InvalidOperationException>(() => From(("ConnectionString", "Host=db"), (key, value)));
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Direct_routing_is_on_by_default_and_can_be_turned_off()
+    {
+        var defaults = From(("ConnectionString", "Host=db"));
+        Assert.True(defaults.DirectRouting);
+        Assert.Equal(TimeSpan.FromSeconds(5), defaults.RoutingRefresh);
+        Assert.False(From(("ConnectionString", "Host=db"), ("DirectRouting", "false")).DirectRouting);
     }
 }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using OrleansVault.Gateway.Auth;
 using OrleansVault.Gateway.Native;
+using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Objects;
 using OrleansVault.Protocol;
 
@@ -15,7 +16,7 @@ public sealed class NativeObjectSessionTests
         // The session last saw epoch 1 up to #5; the object has since started epoch 2, whose events are #4 and #5 again.
         var grain = ObjectInEpoch.Create(2, [RemoveEvent(4), RemoveEvent(5)]);
         var connection = new NativeConnection("hub-1", new NativeCredentials(new Caller("p", "k", null, null), "Bearer t", null, null), null, 100, (_, _, _) => { });
-        var session = new NativeObjectSession(connection, Names.Address("p", "c", "o"), "c1", grain);
+        var session = new NativeObjectSession(connection, Names.Address("p", "c", "o"), "c1", new ObjectReferences(FactoryOf.Create(grain)));
         session.Start(epoch: 1, sequence: 5);
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -26,6 +27,21 @@ public sealed class NativeObjectSessionTests
     }
 
     private static ObjectEvent RemoveEvent(long sequence) => new(sequence, ObjectEventKind.RemoveItem, "k", null, null, null, null, 0, null);
+
+    /// <summary>A stand-in grain factory whose every reference is the one grain given.</summary>
+    public class FactoryOf : DispatchProxy
+    {
+        private object? _grain;
+
+        public static IGrainFactory Create(object grain)
+        {
+            var proxy = Create<IGrainFactory, FactoryOf>();
+            ((FactoryOf)(object)proxy)._grain = grain;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => _grain;
+    }
 
     /// <summary>A stand-in object in <c>Epoch</c> with a history: only the history calls are answered.</summary>
     public class ObjectInEpoch : DispatchProxy

@@ -21,7 +21,8 @@ export const fastFailureDetection = {
   Vault__Cluster__ResponseTimeout: '00:00:05',
   Vault__Channels__FeedLease: '00:00:04',
   Vault__Objects__FeedLease: '00:00:04',
-  Vault__WebSockets__FeedRenewInterval: '00:00:01'
+  Vault__WebSockets__FeedRenewInterval: '00:00:01',
+  Vault__Cluster__RoutingRefresh: '00:00:01'
 }
 
 /**
@@ -72,6 +73,13 @@ export async function cluster (name, { env = {}, onCleanup, workDir: givenDir, t
       const silo = { ...service, logFile, siloPort, gatewayPort }
       silos.push(silo)
       return silo
+    },
+    /**
+     * Resolves once every silo started so far logs that it sees all of them active: objects are placed on their owner
+     * among the silos a silo sees, and gateways route by the same rule, so a benchmark starts its gateways after this.
+     */
+    async waitForView (timeoutMs = 60_000) {
+      await Promise.all(silos.map((s) => waitForLog(s.logFile, `Cluster view: ${silos.length} active silos`, timeoutMs, s.exited)))
     },
     /** Starts the reverse proxy (src/Proxy) in front of the given gateways: the cluster's one URL. */
     async startProxy (gateways = self.gateways) {
