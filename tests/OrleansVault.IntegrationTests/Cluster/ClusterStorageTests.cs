@@ -71,6 +71,15 @@ public sealed class ClusterStorageTests(PostgresServer postgres)
         Assert.Contains("append-only", error.MessageText, StringComparison.Ordinal);
     }
 
+    /// <summary>A fresh database of the test server with the cluster schema applied.</summary>
+    internal static async Task<string> MigratedDatabaseAsync(PostgresServer postgres)
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(database);
+        await VaultSchema.MigrateAsync(dataSource);
+        return database;
+    }
+
     internal static IHost Silo(string database, string clusterId, string masterKey) =>
         Host.CreateDefaultBuilder()
             .ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
@@ -89,11 +98,7 @@ public sealed class ClusterStorageTests(PostgresServer postgres)
     [Fact]
     public async Task A_silo_on_postgresql_keeps_only_ciphertext_and_its_state_survives_a_restart()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using (var dataSource = NpgsqlDataSource.Create(database))
-        {
-            await VaultSchema.MigrateAsync(dataSource);
-        }
+        var database = await MigratedDatabaseAsync(postgres);
 
         var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];
@@ -155,11 +160,7 @@ public sealed class ClusterStorageTests(PostgresServer postgres)
     [Fact]
     public async Task The_admin_command_rotates_reencrypts_and_shreds_on_postgresql()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using (var dataSource = NpgsqlDataSource.Create(database))
-        {
-            await VaultSchema.MigrateAsync(dataSource);
-        }
+        var database = await MigratedDatabaseAsync(postgres);
 
         var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];

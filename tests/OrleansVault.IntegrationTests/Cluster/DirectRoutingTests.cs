@@ -3,7 +3,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using OrleansVault.Gateway.Hosting;
 using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Grains.Placement;
@@ -23,11 +22,7 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
     [Fact]
     public async Task Objects_live_on_their_owner_silo_their_calls_go_straight_there_and_a_silo_that_leaves_hands_them_over()
     {
-        var database = await postgres.CreateDatabaseAsync();
-        await using (var dataSource = NpgsqlDataSource.Create(database))
-        {
-            await VaultSchema.MigrateAsync(dataSource);
-        }
+        var database = await ClusterStorageTests.MigratedDatabaseAsync(postgres);
 
         var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];

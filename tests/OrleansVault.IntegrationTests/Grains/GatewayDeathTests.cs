@@ -27,7 +27,7 @@ public sealed class GatewayDeathTests(GrainClusterFixture fixture)
         {
             Assert.True(DateTime.UtcNow < deadline, "the dead gateway's member never left");
             await grain.Subscribe(live);
-            await Task.Delay(GrainClusterFixture.FeedLease / 5);
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
         }
 
         Assert.Empty(await grain.GetPresence());
