@@ -21,7 +21,10 @@ public sealed class SiloRouter(IClusterClient main, IConfiguration configuration
 {
     private readonly ILogger _logger = loggers.CreateLogger<SiloRouter>();
     private readonly TimeSpan _refresh = VaultClusterOptions.From(configuration).RoutingRefresh;
+    private readonly TimeSpan _retireAfter = VaultClusterOptions.From(configuration).ResponseTimeout;
     private readonly Dictionary<SiloAddress, SiloClient> _clients = [];
+    private readonly HashSet<SiloClient> _retiring = [];
+    private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _publish = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -82,12 +85,14 @@ public sealed class SiloRouter(IClusterClient main, IConfiguration configuration
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync();
         await base.StopAsync(cancellationToken);
         List<SiloClient> clients;
         lock (_publish)
         {
-            clients = [.. _clients.Values];
+            clients = [.. _clients.Values, .. _retiring];
             _clients.Clear();
+            _retiring.Clear();
         }
 
         Publish([]);
@@ -97,27 +102,29 @@ public sealed class SiloRouter(IClusterClient main, IConfiguration configuration
         }
     }
 
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        base.Dispose();
+    }
+
     private async Task RefreshAsync(CancellationToken cancellationToken)
     {
         var hosts = await main.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
         var active = hosts.ToDictionary(h => h.SiloAddress);
 
         // Clients of silos that left, or whose connection dropped (a new one is made below if the silo is still there).
-        List<SiloClient> gone;
         lock (_publish)
         {
-            gone = [.. _clients.Where(c => !active.ContainsKey(c.Key) || !c.Value.Connected).Select(c => c.Value)];
-            foreach (var client in gone)
+            foreach (var client in _clients.Values.Where(c => !active.ContainsKey(c.Silo) || !c.Connected).ToList())
             {
                 _clients.Remove(client.Silo);
+                _retiring.Add(client);
+                _ = RetireAsync(client);
             }
         }
 
         Publish([.. active.Keys.Order()]);
-        foreach (var client in gone)
-        {
-            await client.DisposeAsync();
-        }
 
         // Only this loop adds clients, so reading the map outside the lock is safe here.
         foreach (var host in hosts.Where(h => h.ProxyPort > 0 && !_clients.ContainsKey(h.SiloAddress)))
@@ -141,6 +148,32 @@ public sealed class SiloRouter(IClusterClient main, IConfiguration configuration
         }
 
         Publish([.. active.Keys.Order()]);
+    }
+
+    /// <summary>
+    /// Disposes a client out of the routes once calls made through it just before had their time to answer (or fail
+    /// as grain calls do, rather than on a disposed client): after <c>Vault:Cluster:ResponseTimeout</c>, or at stop.
+    /// </summary>
+    private async Task RetireAsync(SiloClient client)
+    {
+        try
+        {
+            await Task.Delay(_retireAfter, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // StopAsync disposes it.
+        }
+
+        lock (_publish)
+        {
+            if (!_retiring.Remove(client))
+            {
+                return;
+            }
+        }
+
+        await client.DisposeAsync();
     }
 
     private void OnConnectionLost(SiloAddress silo)
