@@ -1,6 +1,7 @@
 // Cluster mode with real processes: PostgreSQL, 2 standalone silos and 2 gateways (Orleans clients) on loopback.
 // Clients on different gateways see each other's changes (Vaultrice SDK and pusher-js), presence is counted once
 // across gateways, a killed gateway's members leave within the feed lease, a killed silo costs no stored data.
+import { readFileSync } from 'node:fs'
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'
@@ -58,6 +59,10 @@ test('two silos and two gateways start on PostgreSQL after the migration', { tim
   const active = () => c.pg.query(c.database.match(/Database=([^;]+)/)[1], `SELECT count(*) FROM orleansmembershiptable WHERE status = 3 AND deploymentid = '${c.env.Vault__Silo__ClusterId}'`).trim()
   await waitFor(() => active() === '2', 30_000, 'two active silos in the membership table')
   assert.equal(active(), '2')
+  // Every silo sees both, and every gateway has a direct route (its own Orleans client) to each silo.
+  await c.waitForView(30_000)
+  const routes = (g) => new Set([...readFileSync(g.logFile, 'utf8').matchAll(/Direct routing: connected to silo (\S+)/g)].map((m) => m[1])).size
+  await waitFor(() => c.gateways.every((g) => routes(g) === 2), 30_000, 'direct routes from both gateways to both silos')
 })
 
 test('a write through one gateway is read and pushed through the other', { timeout: 60_000 }, async () => {
