@@ -20,8 +20,7 @@ namespace OrleansVault.Gateway.Hosting;
 public sealed class SiloRouter(IClusterClient main, IConfiguration configuration, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger<SiloRouter>();
-    private readonly TimeSpan _refresh = VaultClusterOptions.From(configuration).RoutingRefresh;
-    private readonly TimeSpan _retireAfter = VaultClusterOptions.From(configuration).ResponseTimeout;
+    private readonly VaultClusterOptions _cluster = VaultClusterOptions.From(configuration);
     private readonly Dictionary<SiloAddress, SiloClient> _clients = [];
     private readonly HashSet<SiloClient> _retiring = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -70,7 +69,7 @@ public sealed class SiloRouter(IClusterClient main, IConfiguration configuration
                 }
 
                 _firstRound.TrySetResult();
-                await _wake.WaitAsync(_refresh, stoppingToken);
+                await _wake.WaitAsync(_cluster.RoutingRefresh, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -158,7 +157,7 @@ public sealed class SiloRouter(IClusterClient main, IConfiguration configuration
     {
         try
         {
-            await Task.Delay(_retireAfter, _stopping.Token);
+            await Task.Delay(_cluster.ResponseTimeout, _stopping.Token);
         }
         catch (OperationCanceledException)
         {

@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using OrleansVault.Gateway.Diagnostics;
 using OrleansVault.Gateway.Options;

@@ -215,7 +215,6 @@ export function launch ({ command, args, cwd }, env, logFile, opts = {}) {
   return { pid: child.pid, stop, killNow, exited: () => exited }
 }
 
-/** Waits until `file` contains `text` (a server's ready line), or throws after `timeoutMs`. */
 /**
  * The process ids of the OrleansVault applications (gateway, silo, proxy) in the process group that `launch` started:
  * `dotnet run` is the group's leader and the application its child, and it is the application whose memory and CPU a
@@ -238,6 +237,7 @@ export function appPids (groupPid) {
   return pids
 }
 
+/** Waits until `file` contains `text` (a server's ready line), or throws after `timeoutMs`. */
 export async function waitForLog (file, text, timeoutMs, isExited = () => null) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
