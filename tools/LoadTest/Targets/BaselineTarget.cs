@@ -33,7 +33,7 @@ public abstract class BaselineTarget(LoadOptions options, ClientNetwork network,
     private async Task PostAsync(string path, string body, CancellationToken cancellationToken)
     {
         using var content = new StringContent(body, Encoding.UTF8, contentType);
-        using var response = await network.Http.PostAsync(new Uri(network.BaseFor(Environment.CurrentManagedThreadId), path), content, cancellationToken);
+        using var response = await network.Http.PostAsync(new Uri(network.NextBase(), path), content, cancellationToken);
         response.EnsureSuccessStatusCode();
     }
 }

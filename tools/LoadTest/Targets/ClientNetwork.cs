@@ -16,6 +16,7 @@ public sealed class ClientNetwork : IDisposable
     private readonly SocketsHttpHandler _upgradeHandler;
     private readonly HttpMessageInvoker _upgrades;
     private int _nextSource;
+    private int _nextRequest = -1;
 
     public ClientNetwork(LoadOptions options)
     {
@@ -30,6 +31,9 @@ public sealed class ClientNetwork : IDisposable
     public HttpClient Http { get; }
 
     public Uri BaseFor(int index) => _urls[(int)((uint)index % (uint)_urls.Count)];
+
+    /// <summary>The gateway for the next request: round-robin over the targets, so a cluster's gateways share the requests evenly.</summary>
+    public Uri NextBase() => BaseFor(Interlocked.Increment(ref _nextRequest));
 
     public Uri WebSocketUri(int index, string pathAndQuery)
     {

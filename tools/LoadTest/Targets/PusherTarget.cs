@@ -66,7 +66,7 @@ public sealed class PusherTarget(LoadOptions options, ClientNetwork network) : I
 
         var sorted = string.Join('&', query.Select(p => $"{p.Key}={p.Value}"));
         var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(options.ApiSecret), Encoding.UTF8.GetBytes($"{method.Method}\n{path}\n{sorted}")));
-        using var request = new HttpRequestMessage(method, new Uri(network.BaseFor(Environment.CurrentManagedThreadId), $"{path}?{sorted}&auth_signature={signature}"));
+        using var request = new HttpRequestMessage(method, new Uri(network.NextBase(), $"{path}?{sorted}&auth_signature={signature}"));
         if (bytes is not null)
         {
             request.Content = new ByteArrayContent(bytes);

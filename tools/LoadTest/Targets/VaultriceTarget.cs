@@ -49,7 +49,7 @@ public sealed class VaultriceTarget(LoadOptions options, ClientNetwork network) 
 
     private async Task SendAsync(HttpMethod method, string path, string? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, new Uri(network.BaseFor(Environment.CurrentManagedThreadId), path));
+        using var request = new HttpRequestMessage(method, new Uri(network.NextBase(), path));
         request.Headers.TryAddWithoutValidation("Authorization", _bearer);
         if (body is not null)
         {
