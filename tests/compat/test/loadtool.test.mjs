@@ -25,7 +25,7 @@ function runTool (args, timeoutMs) {
 
 function assertWellFormed (result) {
   for (const field of ['scenario', 'target', 'parameters', 'durationSeconds', 'connections', 'deliveries', 'deliveriesPerSecond',
-    'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms', 'latencyMaxMs', 'requestsPerSecond', 'errors', 'errorCount']) {
+    'latencyP50Ms', 'latencyP90Ms', 'latencyP99Ms', 'latencyMaxMs', 'writeAckP50Ms', 'writeAckP99Ms', 'requestsPerSecond', 'errors', 'errorCount']) {
     assert.ok(field in result, `report field ${field} missing: ${JSON.stringify(result)}`)
   }
   assert.equal(result.errorCount, 0, `errors: ${JSON.stringify(result.errors)}`)
@@ -49,6 +49,8 @@ test('run: a short broadcast against the gateway delivers every write to every s
     assert.equal(result.deliveries, result.writesAcknowledged * 10)
     assert.equal(result.expectedDeliveries, result.deliveries)
     assert.ok(result.latencyP99Ms > 0 && result.latencyP99Ms >= result.latencyP50Ms)
+    // Every write's acknowledgment is timed too (for OrleansVault: until it is stored).
+    assert.ok(result.writeAckP50Ms > 0 && result.writeAckP99Ms >= result.writeAckP50Ms, JSON.stringify(result))
     assert.match(readFileSync(csv, 'utf8').split('\n')[0], /^scenario,target,connections,/)
     assert.ok(result.serverRssBeforeMb > 0 && typeof result.serverCoresUsed === 'number', JSON.stringify(result))
   } finally {

@@ -19,6 +19,9 @@ public sealed class LoadMetrics
 
     public LongConcurrentHistogram RequestLatency { get; } = new(1, HighestMicros, 3);
 
+    /// <summary>From sending a write to its acknowledgment (for OrleansVault: stored durably).</summary>
+    public LongConcurrentHistogram WriteLatency { get; } = new(1, HighestMicros, 3);
+
     public LongConcurrentHistogram ConnectLatency { get; } = new(1, HighestMicros, 3);
 
     public ConcurrentDictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
@@ -54,7 +57,11 @@ public sealed class LoadMetrics
         return Interlocked.Increment(ref _publishes);
     }
 
-    public void Acknowledged() => Interlocked.Increment(ref _acked);
+    public void Acknowledged(TimeSpan took)
+    {
+        Interlocked.Increment(ref _acked);
+        WriteLatency.RecordValue(Math.Clamp((long)took.TotalMicroseconds, 1, HighestMicros));
+    }
 
     public void Connected(TimeSpan took)
     {
@@ -81,6 +88,7 @@ public sealed class LoadMetrics
         Interlocked.Exchange(ref _lastDeliveryTicks, 0);
         Latency.Reset();
         RequestLatency.Reset();
+        WriteLatency.Reset();
         Errors.Clear();
     }
 
@@ -101,6 +109,7 @@ public sealed class LoadMetrics
         Add(Latency, other.Latency);
         Add(RequestLatency, other.RequestLatency);
         Add(ConnectLatency, other.ConnectLatency);
+        Add(WriteLatency, other.WriteLatency);
         foreach (var (kind, count) in other.Errors)
         {
             Errors.AddOrUpdate(kind, count, (_, n) => n + count);
@@ -109,7 +118,7 @@ public sealed class LoadMetrics
 
     public WorkerCounts Snapshot() => new(
         Deliveries, Publishes, Acked, Connects, Requests, FirstPublishTicks, LastDeliveryTicks,
-        Values(Latency), Values(RequestLatency), Values(ConnectLatency), new Dictionary<string, long>(Errors));
+        Values(Latency), Values(RequestLatency), Values(ConnectLatency), Values(WriteLatency), new Dictionary<string, long>(Errors));
 
     private static long[][] Values(HistogramBase histogram) =>
         [.. histogram.RecordedValues().Select(v => new[] { v.ValueIteratedTo, v.CountAtValueIteratedTo })];
@@ -165,4 +174,5 @@ public sealed record WorkerCounts(
     long[][] Latency,
     long[][] RequestLatency,
     long[][] ConnectLatency,
+    long[][] WriteLatency,
     Dictionary<string, long> Errors);

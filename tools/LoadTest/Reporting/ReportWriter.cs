@@ -17,6 +17,8 @@ public static class ReportWriter
         ("connections", r => r.Connections),
         ("connects/s", r => r.ConnectsPerSecond),
         ("writes/s", r => r.WritesPerSecond),
+        ("ack p50 ms", r => r.WriteAckP50Ms),
+        ("ack p99 ms", r => r.WriteAckP99Ms),
         ("deliveries", r => r.Deliveries),
         ("deliveries/s", r => r.DeliveriesPerSecond),
         ("p50 ms", r => r.LatencyP50Ms),

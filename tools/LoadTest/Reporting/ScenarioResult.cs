@@ -28,6 +28,11 @@ public sealed record ScenarioResult
 
     public double WritesPerSecond { get; init; }
 
+    /// <summary>Median time from sending a write to its acknowledgment (persisted, for OrleansVault).</summary>
+    public double WriteAckP50Ms { get; init; }
+
+    public double WriteAckP99Ms { get; init; }
+
     public long Deliveries { get; init; }
 
     public long ExpectedDeliveries { get; init; }
@@ -89,6 +94,8 @@ public sealed record ScenarioResult
             Writes = metrics.Publishes,
             WritesAcknowledged = metrics.Acked,
             WritesPerSecond = Rate(metrics.Acked, windowSeconds),
+            WriteAckP50Ms = Ms(metrics.WriteLatency, 50),
+            WriteAckP99Ms = Ms(metrics.WriteLatency, 99),
             Deliveries = metrics.Deliveries,
             ExpectedDeliveries = expected,
             DeliveriesPerSecond = Rate(metrics.Deliveries, deliverySpan),

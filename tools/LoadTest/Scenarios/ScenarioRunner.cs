@@ -173,8 +173,9 @@ public sealed class ScenarioRunner(LoadOptions options, ScenarioPlan plan, ILoad
         {
             var ticks = DateTime.UtcNow.Ticks;
             metrics.Published(ticks);
+            var started = Stopwatch.GetTimestamp();
             await target.PublishAsync(topic, Payload.Create(ticks, options.PayloadBytes), CancellationToken.None);
-            metrics.Acknowledged();
+            metrics.Acknowledged(Stopwatch.GetElapsedTime(started));
         }
         catch (Exception error)
         {
