@@ -14,8 +14,9 @@ namespace OrleansVault.Gateway.Hosting;
 /// <remarks>
 /// The active silos are re-read every <c>Vault:Cluster:RoutingRefresh</c>. A silo whose client loses its connection is
 /// taken out of the routes at once; its objects' calls then go through the main client, as they do while a silo has no
-/// client gateway or its client is not connected yet, and for whatever the routes do not know. Observers (feeds) stay
-/// on the main client: only calls are routed.
+/// client gateway or its client is not connected yet, and for whatever the routes do not know. Feeds keep their
+/// observers on the main client but name a push hub made on the owner's client, so pushes come back over that
+/// connection too; they subscribe again whenever the routes change (<see cref="Changed"/>).
 /// </remarks>
 public sealed class SiloRouter(IClusterClient main, IConfiguration configuration, ILoggerFactory loggers) : BackgroundService
 {
@@ -46,11 +47,20 @@ public sealed class SiloRouter(IClusterClient main, IConfiguration configuration
         return OwnerSilo.Of(grain, routes.Silos) is { } owner && routes.Clients.TryGetValue(owner, out var client) ? client : null;
     }
 
-    /// <summary>The silos the routes know, and which of them have a direct client (for tests and diagnostics).</summary>
-    public (IReadOnlyList<SiloAddress> Silos, IReadOnlyCollection<SiloAddress> Direct) Snapshot()
+    /// <summary>
+    /// The silos the routes know, which of them have a direct client, and how many clients that left the routes wait
+    /// out the response timeout before they are disposed (for tests and diagnostics).
+    /// </summary>
+    public (IReadOnlyList<SiloAddress> Silos, IReadOnlyCollection<SiloAddress> Direct, int Retiring) Snapshot()
     {
         var routes = _routes;
-        return (routes.Silos, [.. routes.Clients.Keys]);
+        int retiring;
+        lock (_publish)
+        {
+            retiring = _retiring.Count;
+        }
+
+        return (routes.Silos, [.. routes.Clients.Keys], retiring);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -1,10 +1,15 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using OrleansVault.Gateway.Hosting;
+using OrleansVault.Gateway.Options;
+using OrleansVault.Gateway.Pusher;
 using OrleansVault.Gateway.Vaultrice;
+using OrleansVault.Gateway.WebSockets;
 using OrleansVault.Grains.Placement;
 using OrleansVault.Hosting.Cluster;
 using OrleansVault.Objects;
@@ -82,5 +87,102 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
             await gateway.StopAsync();
             await first.StopAsync();
         }
+    }
+
+    [Fact]
+    public async Task When_a_silo_leaves_the_feeds_subscribe_again_at_once_and_their_objects_events_keep_coming()
+    {
+        var database = await ClusterStorageTests.MigratedDatabaseAsync(postgres);
+        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];
+        using var first = ClusterStorageTests.Silo(database, clusterId, masterKey);
+        using var second = ClusterStorageTests.Silo(database, clusterId, masterKey);
+        await Task.WhenAll(first.StartAsync(), second.StartAsync());
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Vault:Cluster:Enabled"] = "true",
+            ["Vault:Cluster:ConnectionString"] = database,
+            ["Vault:Cluster:RoutingRefresh"] = "00:00:00.200",
+            ["Vault:Cluster:ResponseTimeout"] = "00:00:02",
+            ["Vault:Silo:ClusterId"] = clusterId,
+        }).Build();
+        using var gateway = Host.CreateDefaultBuilder()
+            .UseOrleansClient(client => client.AddVaultClusterClient(configuration))
+            .Build();
+        await gateway.StartAsync();
+        var main = gateway.Services.GetRequiredService<IClusterClient>();
+        var router = new SiloRouter(main, configuration, NullLoggerFactory.Instance);
+        await router.StartAsync(CancellationToken.None);
+
+        // The periodic renewal is out of reach (an hour): only a change of the routes can make the feeds subscribe again.
+        var sockets = Microsoft.Extensions.Options.Options.Create(new SocketOptions { FeedRenewInterval = TimeSpan.FromHours(1), FeedRenewTimeout = TimeSpan.FromSeconds(5) });
+        var objects = new ObjectReferences(main, router);
+        var feeds = new ObjectFeeds(main, objects, sockets, NullLogger<ObjectFeeds>.Instance);
+        using var renewal = new FeedRenewalService(feeds, new ChannelFeeds(main, sockets, NullLogger<ChannelFeeds>.Instance), sockets, TimeProvider.System, router);
+        await renewal.StartAsync(CancellationToken.None);
+        try
+        {
+            await Wait.UntilAsync(() => Task.FromResult(router.Snapshot() is { Silos.Count: 2, Direct.Count: 2 }), "routes to both silos", TimeSpan.FromSeconds(30));
+            var keys = Enumerable.Range(0, 24).Select(i => new ObjectAddress("p", "c", $"fed-{i}").GrainKey).ToList();
+            var leaving = router.Snapshot().Silos.Max()!;
+            Assert.Contains(keys, key => OwnerSilo.Of(main.GetGrain<ISharedObjectGrain>(key).GetGrainId(), router.Snapshot().Silos) == leaving);
+
+            var received = keys.ToDictionary(key => key, _ => new Recorder());
+            foreach (var key in keys)
+            {
+                await feeds.AddAsync(key, received[key]);
+                await objects.Get(key).SetItem(new SetItemCommand("k", "\"before\"", null, false, null, null));
+            }
+
+            await Wait.UntilAsync(() => Task.FromResult(received.Values.All(r => r.Saw("before"))), "every feed relays its object's first write");
+
+            // The silo that owns some of the objects leaves. Their next activation (on the other silo) knows no feed
+            // until the feed subscribes again, which the route change makes happen now, not at the next periodic renewal.
+            await HostOf(leaving, first, second).StopAsync();
+            await Wait.UntilAsync(() => Task.FromResult(router.Snapshot() is { Silos.Count: 1, Direct.Count: 1 }), "routes without the silo that left", TimeSpan.FromSeconds(30));
+            foreach (var key in keys)
+            {
+                await objects.Get(key).SetItem(new SetItemCommand("k", "\"after\"", null, false, null, null));
+            }
+
+            await Wait.UntilAsync(
+                () => Task.FromResult(received.Values.All(r => r.Saw("after"))),
+                "every feed relays its object's write after the silo left",
+                TimeSpan.FromSeconds(30));
+
+            // The client of the silo that left is disposed once calls made through it had their response timeout.
+            await Wait.UntilAsync(() => Task.FromResult(router.Snapshot().Retiring == 0), "the departed silo's client disposed", TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await renewal.StopAsync(CancellationToken.None);
+            await router.StopAsync(CancellationToken.None);
+            await gateway.StopAsync();
+            await first.StopAsync();
+            await second.StopAsync();
+        }
+    }
+
+    private static IHost HostOf(SiloAddress silo, params IHost[] hosts) =>
+        hosts.Single(host => host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress == silo);
+
+    /// <summary>A feed subscriber that keeps the frames it was handed.</summary>
+    private sealed class Recorder : IFeedSubscriber
+    {
+        private readonly ConcurrentQueue<string> _frames = new();
+        private long _lastSent;
+
+        public long LastSent => Interlocked.Read(ref _lastSent);
+
+        public ConnectionRestore? Registration => null;
+
+        public void Deliver(FeedEvent e)
+        {
+            _frames.Enqueue(System.Text.Encoding.UTF8.GetString(e.VaultriceFrame));
+            Interlocked.Exchange(ref _lastSent, e.Event.Sequence);
+        }
+
+        public bool Saw(string value) => _frames.Any(f => f.Contains(value, StringComparison.Ordinal));
     }
 }
