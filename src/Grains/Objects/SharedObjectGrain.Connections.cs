@@ -143,7 +143,11 @@ public sealed partial class SharedObjectGrain
         {
             _housekeeping?.Dispose();
             _housekeeping = null;
+            return;
         }
+
+        // An object with subscribers never idles long enough to be collected: if the silos changed under it, it moves.
+        MoveToOwnerIfMisplaced();
     }
 
     private sealed class ConnectionRecord

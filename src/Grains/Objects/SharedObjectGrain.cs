@@ -24,6 +24,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
     private readonly TimeProvider _time;
     private readonly ILogger<SharedObjectGrain> _logger;
     private readonly FeedPushes _pushes;
+    private readonly IClusterMembershipService? _membership;
     private ClassPolicy _policy = ClassPolicy.Default("_undefined_");
     private bool _sealedInStorage;
 
@@ -32,13 +33,15 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         IOptions<SharedObjectOptions> options,
         TimeProvider time,
         ILogger<SharedObjectGrain> logger,
-        FeedPushes pushes)
+        FeedPushes pushes,
+        IClusterMembershipService? membership = null)
     {
         _state = state;
         _options = options.Value;
         _time = time;
         _logger = logger;
         _pushes = pushes;
+        _membership = membership;
     }
 
     private SharedObjectState State => _state.State;
@@ -70,6 +73,12 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
         PurgeExpired();
         _historyBytes = _history.Sum(SizeOf);
         _published = State.Sequence;
+
+        // Moved here from another silo with its subscribers (see SharedObjectGrain.Migration.cs): they keep their leases.
+        if (_feeds.Count > 0 || _connections.Count > 0)
+        {
+            EnsureHousekeeping();
+        }
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -80,9 +80,9 @@ public sealed class ClusterStorageTests(PostgresServer postgres)
         return database;
     }
 
-    internal static IHost Silo(string database, string clusterId, string masterKey) =>
+    internal static IHost Silo(string database, string clusterId, string masterKey, IReadOnlyDictionary<string, string?>? settings = null) =>
         Host.CreateDefaultBuilder()
-            .ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
+            .ConfigureAppConfiguration(c => c.AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Vault:Cluster:Enabled"] = "true",
                 ["Vault:Cluster:ConnectionString"] = database,

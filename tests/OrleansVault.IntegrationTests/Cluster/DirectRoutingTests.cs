@@ -35,25 +35,12 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
         using var second = ClusterStorageTests.Silo(database, clusterId, masterKey);
         await Task.WhenAll(first.StartAsync(), second.StartAsync());
 
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Vault:Cluster:Enabled"] = "true",
-            ["Vault:Cluster:ConnectionString"] = database,
-            ["Vault:Cluster:RoutingRefresh"] = "00:00:00.200",
-            ["Vault:Silo:ClusterId"] = clusterId,
-        }).Build();
-        using var gateway = Host.CreateDefaultBuilder()
-            .UseOrleansClient(client => client.AddVaultClusterClient(configuration))
-            .Build();
-        await gateway.StartAsync();
-        var main = gateway.Services.GetRequiredService<IClusterClient>();
-        var router = new SiloRouter(main, configuration, NullLoggerFactory.Instance);
-        await router.StartAsync(CancellationToken.None);
+        await using var gateway = await GatewaySide.StartAsync(database, clusterId);
+        var (main, router, objects) = (gateway.Main, gateway.Router, gateway.Objects);
         try
         {
             await Wait.UntilAsync(() => Task.FromResult(router.Snapshot() is { Silos.Count: 2, Direct.Count: 2 }), "routes to both silos", TimeSpan.FromSeconds(30));
             var silos = router.Snapshot().Silos;
-            var objects = new ObjectReferences(main, router);
             var keys = Enumerable.Range(0, 40).Select(i => new ObjectAddress("p", "c", $"routed-{i}").GrainKey).ToList();
             foreach (var key in keys)
             {
@@ -83,8 +70,7 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
         }
         finally
         {
-            await router.StopAsync(CancellationToken.None);
-            await gateway.StopAsync();
+            await gateway.DisposeAsync();
             await first.StopAsync();
         }
     }
@@ -99,28 +85,8 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
         using var second = ClusterStorageTests.Silo(database, clusterId, masterKey);
         await Task.WhenAll(first.StartAsync(), second.StartAsync());
 
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Vault:Cluster:Enabled"] = "true",
-            ["Vault:Cluster:ConnectionString"] = database,
-            ["Vault:Cluster:RoutingRefresh"] = "00:00:00.200",
-            ["Vault:Cluster:ResponseTimeout"] = "00:00:02",
-            ["Vault:Silo:ClusterId"] = clusterId,
-        }).Build();
-        using var gateway = Host.CreateDefaultBuilder()
-            .UseOrleansClient(client => client.AddVaultClusterClient(configuration))
-            .Build();
-        await gateway.StartAsync();
-        var main = gateway.Services.GetRequiredService<IClusterClient>();
-        var router = new SiloRouter(main, configuration, NullLoggerFactory.Instance);
-        await router.StartAsync(CancellationToken.None);
-
-        // The periodic renewal is out of reach (an hour): only a change of the routes can make the feeds subscribe again.
-        var sockets = Microsoft.Extensions.Options.Options.Create(new SocketOptions { FeedRenewInterval = TimeSpan.FromHours(1), FeedRenewTimeout = TimeSpan.FromSeconds(5) });
-        var objects = new ObjectReferences(main, router);
-        var feeds = new ObjectFeeds(main, objects, sockets, NullLogger<ObjectFeeds>.Instance);
-        using var renewal = new FeedRenewalService(feeds, new ChannelFeeds(main, sockets, NullLogger<ChannelFeeds>.Instance), sockets, TimeProvider.System, router);
-        await renewal.StartAsync(CancellationToken.None);
+        await using var gateway = await GatewaySide.StartAsync(database, clusterId, ("Vault:Cluster:ResponseTimeout", "00:00:02"));
+        var (main, router, objects, feeds) = (gateway.Main, gateway.Router, gateway.Objects, gateway.Feeds);
         try
         {
             await Wait.UntilAsync(() => Task.FromResult(router.Snapshot() is { Silos.Count: 2, Direct.Count: 2 }), "routes to both silos", TimeSpan.FromSeconds(30));
@@ -156,11 +122,77 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
         }
         finally
         {
-            await renewal.StopAsync(CancellationToken.None);
-            await router.StopAsync(CancellationToken.None);
-            await gateway.StopAsync();
+            await gateway.DisposeAsync();
             await first.StopAsync();
             await second.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task An_object_active_away_from_its_owner_moves_there_with_its_feeds_presence_and_epoch()
+    {
+        var database = await ClusterStorageTests.MigratedDatabaseAsync(postgres);
+        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];
+        var settings = new Dictionary<string, string?> { ["Vault:Objects:PurgeInterval"] = "00:00:00.300" };
+        using var first = ClusterStorageTests.Silo(database, clusterId, masterKey, settings);
+        using var second = ClusterStorageTests.Silo(database, clusterId, masterKey, settings);
+        await first.StartAsync();
+        await using var gateway = await GatewaySide.StartAsync(database, clusterId);
+        var (main, router, objects, feeds) = (gateway.Main, gateway.Router, gateway.Objects, gateway.Feeds);
+        try
+        {
+            // One silo: every object is active there, with a feed, a presence entry and an event.
+            await Wait.UntilAsync(() => Task.FromResult(router.Snapshot() is { Silos.Count: 1, Direct.Count: 1 }), "a route to the first silo", TimeSpan.FromSeconds(30));
+            var keys = Enumerable.Range(0, 24).Select(i => new ObjectAddress("p", "c", $"moving-{i}").GrainKey).ToList();
+            var received = keys.ToDictionary(key => key, _ => new Recorder());
+            foreach (var key in keys)
+            {
+                await feeds.AddAsync(key, received[key]);
+                await objects.Get(key).Join($"who-{key}", "{\"name\":\"x\"}", null);
+                await objects.Get(key).SetItem(new SetItemCommand("k", "\"before\"", null, false, null, null));
+            }
+
+            await Wait.UntilAsync(() => Task.FromResult(received.Values.All(r => r.Saw("before"))), "every feed relays its object's first write");
+            var epochs = received.ToDictionary(r => r.Key, r => r.Value.Epochs.Single());
+
+            // A second silo joins and owns about half of them: they move there, carried, not restarted.
+            await second.StartAsync();
+            await Wait.UntilAsync(() => Task.FromResult(router.Snapshot() is { Silos.Count: 2, Direct.Count: 2 }), "routes to both silos", TimeSpan.FromSeconds(30));
+            var silos = router.Snapshot().Silos;
+            var owners = keys.ToDictionary(key => key, key => OwnerSilo.Of(main.GetGrain<ISharedObjectGrain>(key).GetGrainId(), silos));
+            var firstSilo = first.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+            var movers = keys.Where(key => !firstSilo.Equals(owners[key])).ToList();
+            Assert.NotEmpty(movers);
+            await Wait.UntilAsync(
+                async () =>
+                {
+                    // While one moves, both its old and its new activation may be listed.
+                    var placed = (await main.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics()).ToLookup(s => s.GrainId, s => s.SiloAddress);
+                    return keys.All(key => placed[main.GetGrain<ISharedObjectGrain>(key).GetGrainId()].SequenceEqual([owners[key]!]));
+                },
+                "every object active on its owner",
+                TimeSpan.FromSeconds(30));
+
+            // The moved objects still know the gateway's feed (its periodic renewal is an hour away), their presence, and
+            // their epoch: the move sealed the history, so nobody has to refetch.
+            foreach (var key in keys)
+            {
+                await objects.Get(key).SetItem(new SetItemCommand("k", "\"after\"", null, false, null, null));
+            }
+
+            await Wait.UntilAsync(() => Task.FromResult(received.Values.All(r => r.Saw("after"))), "every feed relays its object's write after the move");
+            foreach (var key in movers)
+            {
+                Assert.Contains(await objects.Get(key).GetPresence(), entry => entry.ConnectionId == $"who-{key}");
+                Assert.Equal([epochs[key]], received[key].Epochs);
+            }
+        }
+        finally
+        {
+            await gateway.DisposeAsync();
+            await second.StopAsync();
+            await first.StopAsync();
         }
     }
 
@@ -171,6 +203,7 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
     private sealed class Recorder : IFeedSubscriber
     {
         private readonly ConcurrentQueue<string> _frames = new();
+        private readonly ConcurrentDictionary<long, bool> _epochs = new();
         private long _lastSent;
 
         public long LastSent => Interlocked.Read(ref _lastSent);
@@ -180,9 +213,85 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
         public void Deliver(FeedEvent e)
         {
             _frames.Enqueue(System.Text.Encoding.UTF8.GetString(e.VaultriceFrame));
+            _epochs[e.Epoch] = true;
             Interlocked.Exchange(ref _lastSent, e.Event.Sequence);
         }
 
+        public IReadOnlySet<long> Epochs => _epochs.Keys.ToHashSet();
+
         public bool Saw(string value) => _frames.Any(f => f.Contains(value, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A gateway's side of direct routing, wired as the gateway wires it: the main client, the router (routes re-read
+    /// every 200 ms), object references through it, and feeds renewed when the routes change. Their periodic renewal
+    /// is an hour away, so only a route change makes them subscribe again.
+    /// </summary>
+    private sealed class GatewaySide : IAsyncDisposable
+    {
+        private readonly IHost _host;
+        private readonly FeedRenewalService _renewal;
+        private bool _disposed;
+
+        private GatewaySide(IHost host, SiloRouter router, FeedRenewalService renewal, ObjectReferences objects, ObjectFeeds feeds)
+        {
+            _host = host;
+            Router = router;
+            _renewal = renewal;
+            Objects = objects;
+            Feeds = feeds;
+        }
+
+        public IClusterClient Main => _host.Services.GetRequiredService<IClusterClient>();
+
+        public SiloRouter Router { get; }
+
+        public ObjectReferences Objects { get; }
+
+        public ObjectFeeds Feeds { get; }
+
+        public static async Task<GatewaySide> StartAsync(string database, string clusterId, params (string Key, string Value)[] settings)
+        {
+            var values = new Dictionary<string, string?>
+            {
+                ["Vault:Cluster:Enabled"] = "true",
+                ["Vault:Cluster:ConnectionString"] = database,
+                ["Vault:Cluster:RoutingRefresh"] = "00:00:00.200",
+                ["Vault:Silo:ClusterId"] = clusterId,
+            };
+            foreach (var (key, value) in settings)
+            {
+                values[key] = value;
+            }
+
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+            var host = Host.CreateDefaultBuilder().UseOrleansClient(client => client.AddVaultClusterClient(configuration)).Build();
+            await host.StartAsync();
+            var main = host.Services.GetRequiredService<IClusterClient>();
+            var router = new SiloRouter(main, configuration, NullLoggerFactory.Instance);
+            await router.StartAsync(CancellationToken.None);
+            var sockets = Microsoft.Extensions.Options.Options.Create(new SocketOptions { FeedRenewInterval = TimeSpan.FromHours(1), FeedRenewTimeout = TimeSpan.FromSeconds(5) });
+            var objects = new ObjectReferences(main, router);
+            var feeds = new ObjectFeeds(main, objects, sockets, NullLogger<ObjectFeeds>.Instance);
+            var renewal = new FeedRenewalService(feeds, new ChannelFeeds(main, sockets, NullLogger<ChannelFeeds>.Instance), sockets, TimeProvider.System, router);
+            await renewal.StartAsync(CancellationToken.None);
+            return new GatewaySide(host, router, renewal, objects, feeds);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            await _renewal.StopAsync(CancellationToken.None);
+            _renewal.Dispose();
+            await Router.StopAsync(CancellationToken.None);
+            Router.Dispose();
+            await _host.StopAsync();
+            _host.Dispose();
+        }
     }
 }
