@@ -147,7 +147,7 @@ public sealed partial class SharedObjectGrain
         }
 
         // An object with subscribers never idles long enough to be collected: if the silos changed under it, it moves.
-        MoveToOwnerIfMisplaced();
+        await MoveToOwnerIfMisplacedAsync();
     }
 
     private sealed class ConnectionRecord

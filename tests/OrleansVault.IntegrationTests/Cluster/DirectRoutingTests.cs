@@ -27,12 +27,9 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
     [Fact]
     public async Task Objects_live_on_their_owner_silo_their_calls_go_straight_there_and_a_silo_that_leaves_hands_them_over()
     {
-        var database = await ClusterStorageTests.MigratedDatabaseAsync(postgres);
-
-        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];
-        using var first = ClusterStorageTests.Silo(database, clusterId, masterKey);
-        using var second = ClusterStorageTests.Silo(database, clusterId, masterKey);
+        var (database, clusterId, hosts) = await TwoSilosAsync();
+        using var first = hosts[0];
+        using var second = hosts[1];
         await Task.WhenAll(first.StartAsync(), second.StartAsync());
 
         await using var gateway = await GatewaySide.StartAsync(database, clusterId);
@@ -78,11 +75,9 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
     [Fact]
     public async Task When_a_silo_leaves_the_feeds_subscribe_again_at_once_and_their_objects_events_keep_coming()
     {
-        var database = await ClusterStorageTests.MigratedDatabaseAsync(postgres);
-        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];
-        using var first = ClusterStorageTests.Silo(database, clusterId, masterKey);
-        using var second = ClusterStorageTests.Silo(database, clusterId, masterKey);
+        var (database, clusterId, hosts) = await TwoSilosAsync();
+        using var first = hosts[0];
+        using var second = hosts[1];
         await Task.WhenAll(first.StartAsync(), second.StartAsync());
 
         await using var gateway = await GatewaySide.StartAsync(database, clusterId, ("Vault:Cluster:ResponseTimeout", "00:00:02"));
@@ -131,12 +126,9 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
     [Fact]
     public async Task An_object_active_away_from_its_owner_moves_there_with_its_feeds_presence_and_epoch()
     {
-        var database = await ClusterStorageTests.MigratedDatabaseAsync(postgres);
-        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];
-        var settings = new Dictionary<string, string?> { ["Vault:Objects:PurgeInterval"] = "00:00:00.300" };
-        using var first = ClusterStorageTests.Silo(database, clusterId, masterKey, settings);
-        using var second = ClusterStorageTests.Silo(database, clusterId, masterKey, settings);
+        var (database, clusterId, hosts) = await TwoSilosAsync(new Dictionary<string, string?> { ["Vault:Objects:PurgeInterval"] = "00:00:00.300" });
+        using var first = hosts[0];
+        using var second = hosts[1];
         await first.StartAsync();
         await using var gateway = await GatewaySide.StartAsync(database, clusterId);
         var (main, router, objects, feeds) = (gateway.Main, gateway.Router, gateway.Objects, gateway.Feeds);
@@ -194,6 +186,15 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
             await second.StopAsync();
             await first.StopAsync();
         }
+    }
+
+    /// <summary>A migrated database of the test server and two silo hosts (not started) of a new cluster on it.</summary>
+    private async Task<(string Database, string ClusterId, IHost[] Hosts)> TwoSilosAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var database = await ClusterStorageTests.MigratedDatabaseAsync(postgres);
+        var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];
+        return (database, clusterId, [ClusterStorageTests.Silo(database, clusterId, masterKey, settings), ClusterStorageTests.Silo(database, clusterId, masterKey, settings)]);
     }
 
     private static IHost HostOf(SiloAddress silo, params IHost[] hosts) =>
