@@ -10,7 +10,7 @@ namespace OrleansVault.Gateway.Pusher;
 /// Per-gateway channel fan-out: one feed per channel with sockets here. The channel grain pushes each event once to the
 /// feed (a one-way grain-observer call); the feed renders the frame once and hands it to its sockets.
 /// </summary>
-public sealed class ChannelFeeds(IClusterClient client, Microsoft.Extensions.Options.IOptions<Options.SocketOptions> options, ILogger<ChannelFeeds> logger)
+public sealed class ChannelFeeds(IClusterClient client, ChannelReferences channels, Microsoft.Extensions.Options.IOptions<Options.SocketOptions> options, ILogger<ChannelFeeds> logger)
 {
     private readonly ConcurrentDictionary<string, ChannelFeed> _feeds = new(StringComparer.Ordinal);
 
@@ -44,6 +44,9 @@ public sealed class ChannelFeeds(IClusterClient client, Microsoft.Extensions.Opt
             new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken },
             async (feed, _) => await feed.RenewAsync(options.Value.FeedRenewTimeout));
 
+    /// <summary>Where the feeds' calls go (observers stay on the main client; calls may be routed straight to the channel's silo).</summary>
+    internal ChannelReferences Channels => channels;
+
     internal void Forget(ChannelFeed feed) => _feeds.TryRemove(new KeyValuePair<string, ChannelFeed>(feed.GrainKey, feed));
 }
 
@@ -73,7 +76,7 @@ public sealed class ChannelFeed : IChannelFeedObserver
 
     public string Channel { get; }
 
-    private IChannelGrain Grain => _client.GetGrain<IChannelGrain>(GrainKey);
+    private IChannelGrain Grain => _owner.Channels.Get(GrainKey);
 
     internal async Task<(bool Added, ChannelSubscribeResult Result)> TryAddAsync(PusherConnection connection, ChannelSubscription subscription)
     {

@@ -14,7 +14,7 @@ namespace OrleansVault.Gateway.Pusher;
 /// </summary>
 public sealed class PusherFrameHandler(
     ChannelFeeds feeds,
-    IClusterClient client,
+    ChannelReferences channels,
     IOptions<PusherSocketOptions> options,
     ILogger<PusherFrameHandler> logger)
 {
@@ -300,7 +300,7 @@ public sealed class PusherFrameHandler(
             return;
         }
 
-        await client.GetGrain<IChannelGrain>(feed.GrainKey).Publish(
+        await channels.Get(feed.GrainKey).Publish(
             new ChannelPublish(frame.Event, dataJson, DataIsJson: true, ExcludedSocketId: connection.SocketId, UserId: null, FromClient: true));
     }
 }

@@ -18,6 +18,7 @@ public static class PusherHostingExtensions
                 "Vault:Pusher limits must be positive, and MaxFrameBytes at least MaxEventBytes.")
             .ValidateOnStart();
         services.AddSingleton<PusherAppDirectory>();
+        services.AddSingleton<ChannelReferences>();
         services.AddSingleton<ChannelFeeds>();
         services.AddSingleton<PusherFrameHandler>();
         services.AddSingleton<PusherSocketEndpoint>();

@@ -40,6 +40,7 @@ public sealed class PusherRestException(int status, string message) : Exception(
 public sealed class PusherRestHandler(
     PusherAppDirectory apps,
     IClusterClient client,
+    ChannelReferences channels,
     IOptions<PusherSocketOptions> options,
     TimeProvider time)
 {
@@ -207,7 +208,7 @@ public sealed class PusherRestHandler(
         return new { };
     }
 
-    private IChannelGrain Channel(PusherApp app, string channel) => client.GetGrain<IChannelGrain>($"{app.AppId}/{channel}");
+    private IChannelGrain Channel(PusherApp app, string channel) => channels.Get(app.AppId, channel);
 
     private async Task AuthenticateAsync(HttpContext context, PusherApp app, byte[] body)
     {

@@ -9,6 +9,7 @@ namespace OrleansVault.Grains.Channels;
 /// user, a cache channel's last event. Events are numbered and pushed one-way to every feed. A feed that stops
 /// renewing (its gateway died) loses its sockets and members when its lease lapses, so presence never keeps ghosts.
 /// </summary>
+[OrleansVault.Grains.Placement.OwnerSiloPlacementAttribute]
 public sealed partial class ChannelGrain : Grain, IChannelGrain
 {
     private readonly IPersistentState<ChannelState> _state;

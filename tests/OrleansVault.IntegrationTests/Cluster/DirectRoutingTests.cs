@@ -17,9 +17,9 @@ using OrleansVault.Objects;
 namespace OrleansVault.IntegrationTests.Cluster;
 
 /// <summary>
-/// Cluster mode on a real PostgreSQL with two silos: a gateway's router sends each object's calls through the client
-/// of the silo that owns it, objects live on their owners (spread over both silos), and when a silo leaves its objects
-/// carry on through the other.
+/// Cluster mode on a real PostgreSQL with two silos: a gateway's router sends each object's and channel's calls through
+/// the client of the silo that owns it, objects and channels live on their owners (spread over both silos), when a silo
+/// leaves its objects carry on through the other, and an object active away from its owner moves there.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class DirectRoutingTests(PostgresServer postgres)
@@ -56,6 +56,25 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
                 return at;
             }).ToList();
             Assert.Equal(2, owners.Distinct().Count());
+
+            // Pusher channels are placed and routed the same way.
+            var channels = new ChannelReferences(main, router);
+            var channelKeys = Enumerable.Range(0, 40).Select(i => $"app/routed-{i}").ToList();
+            foreach (var key in channelKeys)
+            {
+                Assert.NotNull(channels.Route(key).Direct);
+                await channels.Get(key).GetInfo();
+            }
+
+            placed = (await main.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics()).ToDictionary(s => s.GrainId, s => s.SiloAddress);
+            var channelOwners = channelKeys.Select(key =>
+            {
+                var id = main.GetGrain<OrleansVault.Channels.IChannelGrain>(key).GetGrainId();
+                Assert.True(placed.TryGetValue(id, out var at), $"{key} is not active");
+                Assert.Equal(OwnerSilo.Of(id, silos), at);
+                return at;
+            }).ToList();
+            Assert.Equal(2, channelOwners.Distinct().Count());
 
             // A silo leaves: the routes drop it, and its objects come back on the other silo with their items.
             await second.StopAsync();
@@ -274,7 +293,7 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
             var sockets = Microsoft.Extensions.Options.Options.Create(new SocketOptions { FeedRenewInterval = TimeSpan.FromHours(1), FeedRenewTimeout = TimeSpan.FromSeconds(5) });
             var objects = new ObjectReferences(main, router);
             var feeds = new ObjectFeeds(main, objects, sockets, NullLogger<ObjectFeeds>.Instance);
-            var renewal = new FeedRenewalService(feeds, new ChannelFeeds(main, sockets, NullLogger<ChannelFeeds>.Instance), sockets, TimeProvider.System, router);
+            var renewal = new FeedRenewalService(feeds, new ChannelFeeds(main, new ChannelReferences(main, router), sockets, NullLogger<ChannelFeeds>.Instance), sockets, TimeProvider.System, router);
             await renewal.StartAsync(CancellationToken.None);
             return new GatewaySide(host, router, renewal, objects, feeds);
         }
