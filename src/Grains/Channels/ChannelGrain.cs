@@ -35,15 +35,18 @@ public sealed partial class ChannelGrain : Grain, IChannelGrain
     private long _appFetchedAt;
     private IGrainTimer? _sweeper;
     private IGrainTimer? _countTimer;
+    private readonly IClusterMembershipService? _membership;
 
     public ChannelGrain(
         [PersistentState("pusherChannel", SharedObjectOptions.StorageName)] IPersistentState<ChannelState> state,
         IOptions<ChannelOptions> options,
         TimeProvider time,
         IChannelWebhooks webhooks,
-        Microsoft.Extensions.Logging.ILogger<ChannelGrain> logger)
+        Microsoft.Extensions.Logging.ILogger<ChannelGrain> logger,
+        IClusterMembershipService? membership = null)
     {
         _logger = logger;
+        _membership = membership;
         _state = state;
         _options = options.Value;
         _time = time;
@@ -64,6 +67,13 @@ public sealed partial class ChannelGrain : Grain, IChannelGrain
         _presence = kind == PusherChannelKind.Presence;
         _userChannel = kind == PusherChannelKind.User;
         _cache = PusherChannelName.IsCache(_name);
+
+        // Moved here from another silo with its subscribers (ChannelGrain.Migration.cs): their leases keep running.
+        if (_sockets.Count > 0)
+        {
+            EnsureSweeper();
+        }
+
         return Task.CompletedTask;
     }
 
@@ -165,7 +175,8 @@ public sealed partial class ChannelGrain : Grain, IChannelGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (Occupied && !_userChannel)
+        // A channel that moves silo takes its subscribers along (ChannelGrain.Migration.cs): it is not vacated.
+        if (Occupied && !_userChannel && reason.ReasonCode != DeactivationReasonCode.Migrating)
         {
             // Deactivated with subscribers (shutdown, rebalancing): the index learns again when the gateways restore.
             Announce(false);
@@ -323,7 +334,11 @@ public sealed partial class ChannelGrain : Grain, IChannelGrain
         {
             _sweeper?.Dispose();
             _sweeper = null;
+            return;
         }
+
+        // A channel with subscribers never idles long enough to be collected: if the silos changed under it, it moves.
+        Placement.OwnerMove.RequestIfMisplaced(this, _membership, _logger);
     }
 
     private void CountChanged()

@@ -1,3 +1,4 @@
+using OrleansVault.Grains.Placement;
 using OrleansVault.Objects;
 
 namespace OrleansVault.Grains.Objects;
@@ -147,7 +148,7 @@ public sealed partial class SharedObjectGrain
         }
 
         // An object with subscribers never idles long enough to be collected: if the silos changed under it, it moves.
-        await MoveToOwnerIfMisplacedAsync();
+        OwnerMove.RequestIfMisplaced(this, _membership, _logger);
     }
 
     private sealed class ConnectionRecord

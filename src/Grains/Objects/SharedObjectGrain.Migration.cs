@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Orleans.Core.Internal;
 using OrleansVault.Grains.Placement;
 using OrleansVault.Objects;
 
@@ -64,44 +62,6 @@ public sealed partial class SharedObjectGrain : IGrainMigrationParticipant
             _presence[entry.ConnectionId] = entry;
         }
     }
-
-    /// <summary>Asks to move once idle when another active silo owns this object (a no-op on its owner, and with one silo).</summary>
-    private async Task MoveToOwnerIfMisplacedAsync()
-    {
-        if (_membership is null)
-        {
-            return;
-        }
-
-        var active = _membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.SiloAddress)
-            .ToList();
-        if (active.Count < 2 || OwnerSilo.Of(this.GetGrainId(), active) is not { } owner || owner.Equals(GrainContext.Address.SiloAddress))
-        {
-            return;
-        }
-
-        // Through the activation's management extension, not the grain's MigrateOnIdle: it places the object first and
-        // moves it only if placement names another silo. The grain's own MigrateOnIdle deactivates it in any case, and
-        // while the new silo is not yet known to placement here that would drop the live part instead of carrying it.
-        try
-        {
-            LogMovingToOwner(_logger, owner);
-            await this.AsReference<IGrainManagementExtension>().MigrateOnIdle();
-        }
-        catch (Exception error) when (error is not OutOfMemoryException)
-        {
-            // Stays here and forwarded through the owner; the next housekeeping round asks again.
-            LogMoveFailed(_logger, error);
-        }
-    }
-
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "The object is active away from its owner silo {Owner}: asking to move there once idle")]
-    private static partial void LogMovingToOwner(ILogger logger, SiloAddress owner);
-
-    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Asking to move the object to its owner silo failed")]
-    private static partial void LogMoveFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>What of a shared object lives only in memory, carried to its next activation when it moves silo.</summary>
