@@ -40,6 +40,7 @@ public static partial class VaultClientHostingExtensions
             o.ServiceId = siloOptions.ServiceId;
         });
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
+        client.AddOutgoingGrainCallFilter<StaleWriteRetry>();
         return client;
     }
 
