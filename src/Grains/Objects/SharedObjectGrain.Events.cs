@@ -71,6 +71,7 @@ public sealed partial class SharedObjectGrain
     /// <summary>Numbers the events and completes once a storage write holding them finished and they were pushed.</summary>
     private Task CommitAsync(IReadOnlyList<ObjectEvent> events)
     {
+        CheckPlaceWhileWritten();
         PurgeExpired();
         _unpublished.AddRange(Number(events));
         return PersistAsync();

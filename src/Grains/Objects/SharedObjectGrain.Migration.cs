@@ -15,6 +15,7 @@ namespace OrleansVault.Grains.Objects;
 public sealed partial class SharedObjectGrain : IGrainMigrationParticipant
 {
     private const string LiveStateKey = "ov.object.live";
+    private long _placeCheckedAt;
 
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {
@@ -24,6 +25,27 @@ public sealed partial class SharedObjectGrain : IGrainMigrationParticipant
             [.. _connections.Select(c => new LiveConnection(
                 c.Key, c.Value.Attached, c.Value.Owner, c.Value.Feed, c.Value.AttachedAtSequence, c.Value.DetachedAt, c.Value.LastSequence, c.Value.DetachedByLapse))],
             [.. _presence.Values]));
+    }
+
+    /// <summary>
+    /// An object without subscribers has no housekeeping, but steady writes keep it from being collected too: its writes
+    /// check its place, at most once per <c>Vault:Objects:PurgeInterval</c>.
+    /// </summary>
+    private void CheckPlaceWhileWritten()
+    {
+        if (_housekeeping is not null || _membership is null)
+        {
+            return;
+        }
+
+        var now = Now;
+        if (now - _placeCheckedAt < (long)_options.PurgeInterval.TotalMilliseconds)
+        {
+            return;
+        }
+
+        _placeCheckedAt = now;
+        OwnerMove.RequestIfMisplaced(this, _membership, _logger);
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)

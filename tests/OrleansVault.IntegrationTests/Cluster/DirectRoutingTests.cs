@@ -176,6 +176,20 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
             await Wait.UntilAsync(() => Task.FromResult(received.Values.All(r => r.Saw("before"))), "every feed relays its object's first write");
             var epochs = received.ToDictionary(r => r.Key, r => r.Value.Epochs.Single());
 
+            // Objects nobody subscribes to but that are written all the time (so never collected).
+            var busy = Enumerable.Range(0, 12).Select(i => new ObjectAddress("p", "c", $"busy-{i}").GrainKey).ToList();
+            var written = 0;
+            async Task WriteBusyAsync()
+            {
+                written++;
+                foreach (var key in busy)
+                {
+                    await objects.Get(key).SetItem(new SetItemCommand("k", written.ToString(System.Globalization.CultureInfo.InvariantCulture), null, false, null, null));
+                }
+            }
+
+            await WriteBusyAsync();
+
             // Presence channels, each with one subscribed socket of a gateway feed (an observer on the main client).
             await main.GetGrain<IPusherAppsGrain>(IPusherAppsGrain.Key).Upsert(new PusherApp("app", "app-key", RandomNumberGenerator.GetBytes(32), false, false, false, false, 100, true, []));
             var channelKeys = Enumerable.Range(0, 24).Select(i => $"app/presence-moving-{i}").ToList();
@@ -192,15 +206,18 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
             var silos = router.Snapshot().Silos;
             var owners = keys.Select(key => main.GetGrain<ISharedObjectGrain>(key).GetGrainId())
                 .Concat(channelKeys.Select(key => main.GetGrain<IChannelGrain>(key).GetGrainId()))
+                .Concat(busy.Select(key => main.GetGrain<ISharedObjectGrain>(key).GetGrainId()))
                 .ToDictionary(id => id, id => OwnerSilo.Of(id, silos)!);
             var firstSilo = first.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
             var movers = keys.Where(key => !firstSilo.Equals(owners[main.GetGrain<ISharedObjectGrain>(key).GetGrainId()])).ToList();
             var movingChannels = channelKeys.Where(key => !firstSilo.Equals(owners[main.GetGrain<IChannelGrain>(key).GetGrainId()])).ToList();
             Assert.NotEmpty(movers);
             Assert.NotEmpty(movingChannels);
+            Assert.Contains(busy, key => !firstSilo.Equals(owners[main.GetGrain<ISharedObjectGrain>(key).GetGrainId()]));
             await Wait.UntilAsync(
                 async () =>
                 {
+                    await WriteBusyAsync();
                     // While one moves, both its old and its new activation may be listed.
                     var placed = (await main.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics()).ToLookup(s => s.GrainId, s => s.SiloAddress);
                     return owners.All(owner => placed[owner.Key].SequenceEqual([owner.Value]));
@@ -220,6 +237,11 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
             {
                 Assert.Contains(await objects.Get(key).GetPresence(), entry => entry.ConnectionId == $"who-{key}");
                 Assert.Equal([epochs[key]], received[key].Epochs);
+            }
+
+            foreach (var key in busy)
+            {
+                Assert.Equal(written.ToString(System.Globalization.CultureInfo.InvariantCulture), (await objects.Get(key).GetItem("k"))?.ValueJson);
             }
 
             // The moved channels still count their socket, list its member, and push to the gateway's feed.
