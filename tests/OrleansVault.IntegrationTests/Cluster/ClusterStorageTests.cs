@@ -95,6 +95,27 @@ public sealed class ClusterStorageTests(PostgresServer postgres)
             .UseOrleans((context, silo) => silo.AddVaultSilo(context.Configuration))
             .Build();
 
+    /// <summary>A gateway's cluster-mode configuration for the cluster <paramref name="clusterId"/> on <paramref name="database"/>.</summary>
+    internal static IConfiguration GatewayConfiguration(string database, string clusterId, params (string Key, string Value)[] settings)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Vault:Cluster:Enabled"] = "true",
+            ["Vault:Cluster:ConnectionString"] = database,
+            ["Vault:Silo:ClusterId"] = clusterId,
+        };
+        foreach (var (key, value) in settings)
+        {
+            values[key] = value;
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+    }
+
+    /// <summary>A host (not started) of the Orleans client a gateway with <paramref name="configuration"/> runs.</summary>
+    internal static IHost GatewayClient(IConfiguration configuration) =>
+        Host.CreateDefaultBuilder().UseOrleansClient(client => client.AddVaultClusterClient(configuration)).Build();
+
     [Fact]
     public async Task A_silo_on_postgresql_keeps_only_ciphertext_and_its_state_survives_a_restart()
     {

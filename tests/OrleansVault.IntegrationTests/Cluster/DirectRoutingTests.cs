@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,7 +11,6 @@ using OrleansVault.Gateway.Pusher;
 using OrleansVault.Gateway.Vaultrice;
 using OrleansVault.Gateway.WebSockets;
 using OrleansVault.Grains.Placement;
-using OrleansVault.Hosting.Cluster;
 using OrleansVault.Objects;
 
 namespace OrleansVault.IntegrationTests.Cluster;
@@ -347,20 +345,8 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
 
         public static async Task<GatewaySide> StartAsync(string database, string clusterId, params (string Key, string Value)[] settings)
         {
-            var values = new Dictionary<string, string?>
-            {
-                ["Vault:Cluster:Enabled"] = "true",
-                ["Vault:Cluster:ConnectionString"] = database,
-                ["Vault:Cluster:RoutingRefresh"] = "00:00:00.200",
-                ["Vault:Silo:ClusterId"] = clusterId,
-            };
-            foreach (var (key, value) in settings)
-            {
-                values[key] = value;
-            }
-
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-            var host = Host.CreateDefaultBuilder().UseOrleansClient(client => client.AddVaultClusterClient(configuration)).Build();
+            var configuration = ClusterStorageTests.GatewayConfiguration(database, clusterId, [("Vault:Cluster:RoutingRefresh", "00:00:00.200"), .. settings]);
+            var host = ClusterStorageTests.GatewayClient(configuration);
             await host.StartAsync();
             var main = host.Services.GetRequiredService<IClusterClient>();
             var router = new SiloRouter(main, configuration, NullLoggerFactory.Instance);

@@ -1,9 +1,7 @@
 using System.Security.Cryptography;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
-using OrleansVault.Hosting.Cluster;
 using OrleansVault.Objects;
 
 namespace OrleansVault.IntegrationTests.Cluster;
@@ -22,13 +20,7 @@ public sealed class StaleWriteRetryTests(PostgresServer postgres)
         var clusterId = "c" + Guid.NewGuid().ToString("N")[..8];
         using var silo = ClusterStorageTests.Silo(database, clusterId, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         await silo.StartAsync();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Vault:Cluster:Enabled"] = "true",
-            ["Vault:Cluster:ConnectionString"] = database,
-            ["Vault:Silo:ClusterId"] = clusterId,
-        }).Build();
-        using var gateway = Host.CreateDefaultBuilder().UseOrleansClient(client => client.AddVaultClusterClient(configuration)).Build();
+        using var gateway = ClusterStorageTests.GatewayClient(ClusterStorageTests.GatewayConfiguration(database, clusterId));
         await gateway.StartAsync();
         try
         {
