@@ -41,6 +41,8 @@ const inFlight = option('in-flight', '64')
 const writeInFlight = option('write-in-flight', '64,256').split(',').map((n) => n.trim())
 const runs = Number(option('runs', '1'))
 const objects = option('objects', '2000')
+// Also measure 2 nodes that each host a gateway and a silo (`--hosted-nodes no` skips them).
+const hostedNodes = option('hosted-nodes', 'yes') !== 'no'
 const out = resolve(option('out', 'artifacts/bench-cluster'))
 mkdirSync(out, { recursive: true })
 const tool = join(REPO_ROOT, 'tools/LoadTest/bin/Release/net10.0/OrleansVault.LoadTest.dll')
@@ -90,6 +92,7 @@ try {
   const singles = []
   const clusters = []
   const clusterWrites = []
+  const hosted = []
   let server
   for (let run = 0; run < runs; run++) {
     // 1 embedded node (SQLite), fresh data.
@@ -113,6 +116,15 @@ try {
     }
     await c.stopAll()
     server = c.pg
+
+    if (hostedNodes) {
+      // The same objects on 2 nodes that are each a gateway and a silo (Vault:Cluster:HostSilo), on a fresh database.
+      const h = await cluster('bench-hosted', { env: { ...bootstrap, ...sharedHostGc }, timings: {}, workDir: join(out, `hosted-${run}`), onCleanup: (fn) => cleanups.unshift(fn) })
+      await Promise.all([h.startNode(), h.startNode()])
+      await h.waitForView()
+      hosted.push(load(`hosted-${run}`, h.gateways.map((g) => g.baseUrl), h.gateways))
+      await h.stopAll()
+    }
   }
 
   const best = (results) => results.reduce((a, b) => (b.deliveriesPerSecond > a.deliveriesPerSecond ? b : a))
@@ -123,9 +135,9 @@ try {
   const writesOnly = writesAt.reduce((a, b) => (b.writesPerSecond > a.writesPerSecond ? b : a))
   // CPU per persisted write, over the server's processes (not PostgreSQL, not the load tool).
   const perWrite = (r) => (r.serverCoresUsed == null ? 'n/a' : `${(r.serverCoresUsed * 1e6 / r.writesPerSecond).toFixed(0)} µs`)
-  console.log(`server cores: embedded ${singles.map((r) => r.serverCoresUsed).join(', ')}; cluster ${clusters.map((r) => r.serverCoresUsed).join(', ')}; cluster without subscribers ${clusterWrites.map((r) => r.serverCoresUsed).join(', ')}`)
-  console.log(`server CPU per write: embedded ${singles.map(perWrite).join(', ')}; cluster ${clusters.map(perWrite).join(', ')}; cluster without subscribers ${clusterWrites.map(perWrite).join(', ')}`)
-  console.log(`runs: embedded ${singles.map((r) => r.deliveriesPerSecond.toFixed(0)).join(', ')}; cluster ${clusters.map((r) => r.deliveriesPerSecond.toFixed(0)).join(', ')} deliveries/s; cluster without subscribers ${clusterWrites.map((r) => `${r.writesPerSecond.toFixed(0)} (${r.inFlight} in flight)`).join(', ')} writes/s`)
+  console.log(`server cores: embedded ${singles.map((r) => r.serverCoresUsed).join(', ')}; cluster ${clusters.map((r) => r.serverCoresUsed).join(', ')}; hosted nodes ${hosted.map((r) => r.serverCoresUsed).join(', ')}; cluster without subscribers ${clusterWrites.map((r) => r.serverCoresUsed).join(', ')}`)
+  console.log(`server CPU per write: embedded ${singles.map(perWrite).join(', ')}; cluster ${clusters.map(perWrite).join(', ')}; hosted nodes ${hosted.map(perWrite).join(', ')}; cluster without subscribers ${clusterWrites.map(perWrite).join(', ')}`)
+  console.log(`runs: embedded ${singles.map((r) => r.deliveriesPerSecond.toFixed(0)).join(', ')}; cluster ${clusters.map((r) => r.deliveriesPerSecond.toFixed(0)).join(', ')} deliveries/s; hosted nodes ${hosted.map((r) => r.deliveriesPerSecond.toFixed(0)).join(', ')} deliveries/s; cluster without subscribers ${clusterWrites.map((r) => `${r.writesPerSecond.toFixed(0)} (${r.inFlight} in flight)`).join(', ')} writes/s`)
   console.log(`durable writes without subscribers, best run per concurrency: ${writesAt.map((r) => `${r.inFlight} in flight: ${r.writesPerSecond.toFixed(0)} writes/s, acknowledged p50 ${r.writeAckP50Ms} ms, p99 ${r.writeAckP99Ms} ms`).join('; ')}`)
   const tps = pgbench(server.server)
   const tps64 = pgbench(server.server, 64)
@@ -134,6 +146,7 @@ try {
 
   const rows = [
     ['cluster 2+2 vs 1 embedded node', 'deliveries/s (objects)', clustered.deliveriesPerSecond, single.deliveriesPerSecond, '>= 0.8x'],
+    ...(hosted.length ? [['cluster of 2 nodes, each a gateway hosting a silo, vs 1 embedded node', 'deliveries/s (objects)', best(hosted).deliveriesPerSecond, single.deliveriesPerSecond, '>= 0.8x']] : []),
     [`durable writes on PostgreSQL vs pgbench (end to end: HTTP item writes through the cluster, 2 subscribers each, ${inFlight} in flight)`, 'writes/s', clustered.writesPerSecond, tps, '>= 0.7x'],
     [`durable writes on PostgreSQL vs pgbench (end to end: HTTP item writes through the cluster, no subscribers, ${writesOnly.inFlight} in flight)`, 'writes/s', writesOnly.writesPerSecond, tps, '>= 0.7x'],
     ['durable writes on PostgreSQL vs pgbench (cluster storage alone, 64 writers)', 'writes/s', storageWrites, tps, '>= 0.7x']
@@ -142,9 +155,9 @@ try {
     ...rows.map(([name, measure, ours, base, target]) => `| ${name} | ${measure} | ${ours.toFixed(1)} | ${base.toFixed(1)} | ${(ours / base).toFixed(2)} | ${target} |`)].join('\n')
   console.log(table)
   writeFileSync(join(out, 'summary.md'), table + '\n')
-  writeFileSync(join(out, 'results.json'), JSON.stringify({ singles, clusters, clusterWrites, pgbenchTps: tps, pgbench64Tps: tps64, storageWritesPerSecond: storageWrites }, null, 2))
-  const errors = [...singles, ...clusters, ...clusterWrites].reduce((sum, r) => sum + r.errorCount, 0)
-  if (errors > 0) console.error(`load errors: ${JSON.stringify({ embedded: singles.map((r) => r.errors), cluster: clusters.map((r) => r.errors), clusterWrites: clusterWrites.map((r) => r.errors) })}`)
+  writeFileSync(join(out, 'results.json'), JSON.stringify({ singles, clusters, hosted, clusterWrites, pgbenchTps: tps, pgbench64Tps: tps64, storageWritesPerSecond: storageWrites }, null, 2))
+  const errors = [...singles, ...clusters, ...hosted, ...clusterWrites].reduce((sum, r) => sum + r.errorCount, 0)
+  if (errors > 0) console.error(`load errors: ${JSON.stringify({ embedded: singles.map((r) => r.errors), cluster: clusters.map((r) => r.errors), hosted: hosted.map((r) => r.errors), clusterWrites: clusterWrites.map((r) => r.errors) })}`)
 } finally {
   for (const fn of cleanups) await fn()
 }

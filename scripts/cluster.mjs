@@ -2,8 +2,10 @@
 // Runs the cluster topology of docker-compose.yml from `dotnet` processes on this machine: PostgreSQL (started from
 // the machine's binaries unless VAULT_TEST_POSTGRES names one), the schema migration, N silos, M gateways and the
 // reverse proxy in front of them as one URL. The cluster tests start the same topology (tests/compat/lib/cluster.mjs).
+// `--nodes K` adds K nodes that are each a gateway hosting a silo (Vault:Cluster:HostSilo); `--silos 0 --gateways 0
+// --nodes 2` is a cluster of two such nodes.
 //
-//   dotnet build OrleansVault.sln && node scripts/cluster.mjs [--silos 2] [--gateways 2] [--dir ./cluster-data]
+//   dotnet build OrleansVault.sln && node scripts/cluster.mjs [--silos 2] [--gateways 2] [--nodes 0] [--dir ./cluster-data]
 //
 // Credentials (API key secret, Pusher secret, master key) go to <dir>/credentials.json, readable by this user only;
 // logs to <dir>/*.log. Ctrl-C stops everything. Loopback only.
@@ -19,6 +21,11 @@ const option = (name, fallback) => {
 }
 const silos = Number(option('silos', '2'))
 const gatewayCount = Number(option('gateways', '2'))
+const nodes = Number(option('nodes', '0'))
+if (![silos, gatewayCount, nodes].every((n) => Number.isInteger(n) && n >= 0) || silos + nodes < 1 || gatewayCount + nodes < 1) {
+  console.error('cluster: --silos, --gateways and --nodes are counts; the cluster needs a silo and a gateway (a node is both)')
+  process.exit(2)
+}
 const dir = resolve(option('dir', './cluster-data'))
 mkdirSync(dir, { recursive: true })
 
@@ -56,6 +63,7 @@ process.on('SIGTERM', stop)
 
 console.log(`schema: ${c.migrateOutput.trim()}`)
 for (let i = 0; i < silos; i++) console.log(`silo ${i} ready (log ${(await c.startSilo()).logFile})`)
+for (let i = 0; i < nodes; i++) console.log(`node ${i} (gateway and silo) ready at ${(await c.startNode()).baseUrl}`)
 for (let i = 0; i < gatewayCount; i++) console.log(`gateway ${i} ready at ${(await c.startGateway()).baseUrl}`)
 const proxy = await c.startProxy()
 console.log(`\ncluster ready at ${proxy.baseUrl}  (credentials in ${resolve(dir, 'credentials.json')}; Ctrl-C stops it)`)

@@ -52,6 +52,9 @@ public static class VaultSiloHostingExtensions
             silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaStartupCheck>();
+            // A gateway hosting this silo calls objects from inside it: the same retry as a client gateway's (a silo's
+            // own calls to objects are safe to repeat on the same condition).
+            silo.AddOutgoingGrainCallFilter<StaleWriteRetry>();
         }
         else
         {

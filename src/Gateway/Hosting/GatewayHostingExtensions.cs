@@ -88,9 +88,10 @@ public static class GatewayHostingExtensions
         builder.AddVaultDemo();
 
         // Embedded mode: the gateway co-hosts a silo. Cluster mode (Vault:Cluster:Enabled): it is an Orleans client of
-        // standalone silos. The bootstrapper is added after either, so it starts once the cluster answers.
+        // standalone silos, or (Vault:Cluster:HostSilo) hosts a silo of the cluster itself. The bootstrapper is added
+        // after either, so it starts once the cluster answers.
         var cluster = VaultClusterOptions.From(configuration);
-        if (cluster.Enabled)
+        if (cluster.Enabled && !cluster.HostSilo)
         {
             builder.UseOrleansClient(client => client.AddVaultClusterClient(configuration));
             if (cluster.DirectRouting)

@@ -43,6 +43,14 @@ public sealed class VaultClusterOptions
     /// </summary>
     public bool DirectRouting { get; set; } = true;
 
+    /// <summary>
+    /// Whether a gateway hosts a silo of the cluster in its own process (each node is a gateway and a silo) instead of
+    /// being an Orleans client of standalone silos. Its calls to the objects and channels its silo owns then stay in the
+    /// process; calls to the others go straight to their owner silo, so direct routing is not used. Standalone silos and
+    /// client gateways may join the same cluster. Default false.
+    /// </summary>
+    public bool HostSilo { get; set; }
+
     /// <summary>How often a gateway re-reads the active silos for direct routing. A silo whose connection drops is taken out at once. Default 5 s.</summary>
     public TimeSpan RoutingRefresh { get; set; } = TimeSpan.FromSeconds(5);
 

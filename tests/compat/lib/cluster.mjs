@@ -50,6 +50,8 @@ export async function cluster (name, { env = {}, onCleanup, workDir: givenDir, t
   const gateways = []
   const proxies = []
   let failed = false
+  // Numbers the processes' logs and data directories, taken before any await: processes started together differ.
+  let launched = 0
   const self = {
     database,
     pg,
@@ -61,11 +63,12 @@ export async function cluster (name, { env = {}, onCleanup, workDir: givenDir, t
     markFailed () { failed = true },
     /** Starts a silo; resolves once it logged that it joined the cluster. */
     async startSilo () {
+      const index = launched++
       const [siloPort, gatewayPort] = await freePorts(2)
-      const logFile = join(workDir, `silo-${silos.length}.log`)
+      const logFile = join(workDir, `silo-${index}.log`)
       const service = launch(siloCommand(), {
         ...common,
-        Vault__DataDirectory: join(workDir, `silo-${silos.length}-data`),
+        Vault__DataDirectory: join(workDir, `silo-${index}-data`),
         Vault__Silo__SiloPort: String(siloPort),
         Vault__Silo__GatewayPort: String(gatewayPort)
       }, logFile)
@@ -104,9 +107,21 @@ export async function cluster (name, { env = {}, onCleanup, workDir: givenDir, t
       proxies.push(proxy)
       return proxy
     },
+    /**
+     * Starts a node that is a gateway and a silo of the cluster in one process (Vault:Cluster:HostSilo); it counts as
+     * both. Resolves once it is ready.
+     */
+    async startNode () {
+      const index = launched++
+      const logFile = join(workDir, `node-${index}.log`)
+      const node = await start(join(workDir, `node-${index}-data`), { ...common, Vault__Cluster__HostSilo: 'true' }, { logFile, readyTimeoutMs: 90_000 })
+      gateways.push(node)
+      silos.push(node)
+      return node
+    },
     /** Starts a gateway (an Orleans client of the cluster); resolves once it is ready. */
     async startGateway () {
-      const index = gateways.length
+      const index = launched++
       const gateway = await start(join(workDir, `gateway-${index}-data`), common, { logFile: join(workDir, `gateway-${index}.log`), readyTimeoutMs: 90_000 })
       gateways.push(gateway)
       return gateway
@@ -115,7 +130,7 @@ export async function cluster (name, { env = {}, onCleanup, workDir: givenDir, t
   self.stopAll = async () => {
     await Promise.all(proxies.map((p) => p.stop()))
     await Promise.all(gateways.map((g) => g.stop()))
-    await Promise.all(silos.map((s) => s.stop()))
+    await Promise.all(silos.filter((s) => !gateways.includes(s)).map((s) => s.stop()))
   }
   onCleanup?.(async () => {
     await self.stopAll()

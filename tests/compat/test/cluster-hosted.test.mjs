@@ -1,0 +1,147 @@
+// Cluster mode with nodes that are each a gateway and a silo in one process (Vault:Cluster:HostSilo), on PostgreSQL,
+// joined by a gateway that is an Orleans client (the other topology) in the same cluster. Clients on any gateway see
+// each other's changes, presence is counted once across nodes, and a node killed with SIGKILL costs no acknowledged
+// write: its objects come back on the surviving node, whose own clients keep being served.
+import { readFileSync } from 'node:fs'
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import WebSocket from 'ws'
+import { cluster } from '../lib/cluster.mjs'
+import { randomSecret } from '../lib/gateway.mjs'
+import { client as pusherClient, collect, server as pusherServer, subscribed, unique, waitFor } from '../lib/pusher.mjs'
+
+const creds = { projectId: 'hosted-project', apiKey: 'hosted-key', apiSecret: randomSecret() }
+const pusherApp = { appId: 'hosted-app', key: 'hosted-pusher-key', secret: randomSecret() }
+const c = await cluster('hosted', {
+  onCleanup: after,
+  env: {
+    Vault__Bootstrap__ProjectId: creds.projectId,
+    Vault__Bootstrap__ApiKey: creds.apiKey,
+    Vault__Bootstrap__ApiSecret: creds.apiSecret,
+    Vault__Bootstrap__Pusher__AppId: pusherApp.appId,
+    Vault__Bootstrap__Pusher__Key: pusherApp.key,
+    Vault__Bootstrap__Pusher__Secret: pusherApp.secret
+  }
+})
+
+const basic = 'Basic ' + Buffer.from(`${creds.apiKey}:${creds.apiSecret}`).toString('base64')
+const appOn = (gateway) => ({ ...pusherApp, baseUrl: gateway.baseUrl })
+const itemUrl = (gateway, object, key) => `${gateway.baseUrl}/project/${creds.projectId}/cache/notes/${object}/${key}`
+
+async function setItem (gateway, object, key, value) {
+  const res = await fetch(itemUrl(gateway, object, key), {
+    method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: JSON.stringify({ value })
+  })
+  await res.arrayBuffer()
+  return res.status
+}
+
+async function getItem (gateway, object, key) {
+  const res = await fetch(itemUrl(gateway, object, key), { headers: { authorization: basic } })
+  return res.status === 200 ? (await res.json()).value : res.status
+}
+
+/** A raw Vaultrice socket on `object` through `gateway`, with the frames it receives. */
+async function openSocket (gateway, object) {
+  const token = await (await fetch(`${gateway.baseUrl}/project/${creds.projectId}/auth/token`, { headers: { authorization: basic } })).text()
+  const ws = new WebSocket(`${gateway.baseUrl.replace('http', 'ws')}/project/${creds.projectId}/ws/notes/${object}?auth=${encodeURIComponent('Bearer ' + token)}`)
+  const frames = []
+  ws.on('message', (m) => frames.push(JSON.parse(m.toString())))
+  ws.on('error', () => {})
+  await waitFor(() => frames.some((f) => f.event === 'connected'), 20_000, 'connected')
+  return { ws, frames }
+}
+
+const setItemEvents = (frames) => frames.filter((f) => f.event === 'setItem').map((f) => f.payload.prop)
+
+test('two nodes that each host a gateway and a silo form one cluster, and a client gateway joins it', { timeout: 240_000 }, async (t) => {
+  t.after(() => { if (t.passed === false) c.markFailed() })
+  await Promise.all([c.startNode(), c.startNode()])
+  // Each node's silo sees both silos: the cluster has two members, not two separate embedded nodes.
+  await c.waitForView(60_000)
+  const client = await c.startGateway()
+  const routes = new Set([...readFileSync(client.logFile, 'utf8').matchAll(/Direct routing: connected to silo (\S+)/g)].map((m) => m[1]))
+  assert.equal(routes.size, 2, 'the client gateway routes to the silos of both nodes')
+  for (const node of c.silos) {
+    assert.doesNotMatch(readFileSync(node.logFile, 'utf8'), /Direct routing/, 'a node calls through its own silo, not through clients')
+  }
+})
+
+test('writes through any gateway are stored once and pushed to sockets on every gateway', { timeout: 90_000 }, async () => {
+  const gateways = c.gateways
+  // Enough objects that both nodes' silos own some (objects are placed on their owner silo).
+  const objects = Array.from({ length: 12 }, () => unique('shared'))
+  const sockets = []
+  for (const object of objects) {
+    for (const gateway of gateways) sockets.push({ object, ...(await openSocket(gateway, object)) })
+  }
+  for (const [i, object] of objects.entries()) {
+    assert.equal(await setItem(gateways[i % gateways.length], object, 'greeting', { hello: i }), 200)
+  }
+  await waitFor(() => sockets.every((s) => setItemEvents(s.frames).includes('greeting')), 20_000, 'the setItem event on every socket')
+  for (const s of sockets) assert.deepEqual(setItemEvents(s.frames), ['greeting'], 'each write pushed once')
+  for (const [i, object] of objects.entries()) {
+    for (const gateway of gateways) assert.deepEqual(await getItem(gateway, object, 'greeting'), { hello: i })
+  }
+  for (const s of sockets) s.ws.close()
+})
+
+test('pusher presence across nodes: one user counted once, events through either node reach both', { timeout: 60_000 }, async () => {
+  const [one, two] = c.gateways
+  const name = unique('presence-hosted')
+  const alice = pusherClient(appOn(one), { presence: { user_id: 'alice' } })
+  const aliceChannel = await subscribed(alice, name)
+  const added = collect(aliceChannel, 'pusher:member_added')
+  const bob = pusherClient(appOn(two), { presence: { user_id: 'bob' } })
+  const bobChannel = await subscribed(bob, name)
+  assert.equal(bobChannel.members.count, 2)
+  await waitFor(() => added.some((a) => a.data.id === 'bob'), 20_000, 'member_added on node one')
+  const alice2 = pusherClient(appOn(two), { presence: { user_id: 'alice' } })
+  await subscribed(alice2, name)
+  const info = await (await pusherServer(appOn(one)).get({ path: `/channels/${name}`, params: { info: 'user_count,subscription_count' } })).json()
+  assert.deepEqual(info, { occupied: true, user_count: 2, subscription_count: 3 })
+  const seenByAlice = collect(aliceChannel, 'news')
+  const seenByBob = collect(bobChannel, 'news')
+  await pusherServer(appOn(two)).trigger(name, 'news', { n: 1 })
+  await waitFor(() => seenByAlice.length === 1 && seenByBob.length === 1, 20_000, 'a REST event through node two on both nodes')
+  for (const p of [alice, alice2, bob]) p.disconnect()
+})
+
+test('a node killed with SIGKILL under a steady write load loses no acknowledged write; the other node keeps serving', { timeout: 180_000 }, async () => {
+  const [survivor, doomed] = c.silos
+  const others = c.gateways.filter((g) => g !== doomed)
+  const objects = Array.from({ length: 8 }, () => unique('hosted-load'))
+  // A subscriber per object on the surviving node: events keep coming once the objects are back.
+  const watchers = []
+  for (const object of objects) watchers.push({ object, ...(await openSocket(survivor, object)) })
+  const acknowledged = []
+  const failed = []
+  let running = true
+  const writers = Array.from({ length: 4 }, (_, w) => (async () => {
+    for (let i = 0; running; i++) {
+      const object = objects[(w + i) % objects.length]
+      const key = `w${w}-${i}`
+      let status
+      try { status = await setItem(others[(w + i) % others.length], object, key, i) } catch { status = 'error' }
+      if (status === 200) acknowledged.push({ object, key, value: i })
+      else failed.push({ object, key, status })
+    }
+  })())
+  await waitFor(() => acknowledged.length >= 40, 30_000, 'load before the kill')
+  await doomed.stop('SIGKILL')
+  c.silos.splice(c.silos.indexOf(doomed), 1)
+  c.gateways.splice(c.gateways.indexOf(doomed), 1)
+  const atKill = acknowledged.length
+  // The dead node's objects activate on the survivor once it is declared dead; writes succeed again on every object.
+  await waitFor(() => objects.every((o) => acknowledged.slice(atKill).some((a) => a.object === o)), 90_000, 'acknowledged writes on every object after the kill')
+  running = false
+  await Promise.all(writers)
+  for (const { object, key, value } of acknowledged) {
+    assert.equal(await getItem(survivor, object, key), value, `acknowledged write ${object}/${key} lost`)
+  }
+  assert.ok(failed.every((f) => f.status !== 200))
+  // A last write to each object reaches its watcher on the survivor.
+  for (const object of objects) assert.equal(await setItem(survivor, object, 'last', 1), 200)
+  await waitFor(() => watchers.every((w) => setItemEvents(w.frames).includes('last')), 30_000, 'events after the kill on every watcher')
+  for (const w of watchers) w.ws.close()
+})
