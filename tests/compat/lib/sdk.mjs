@@ -78,7 +78,8 @@ export const sleepTick = (ms) => new Promise((resolve) => setTimeout(resolve, ms
 
 /**
  * Poll `fn` until it returns a truthy value (or a promise of one) and return that value;
- * fail after `timeoutMs` with `what` in the message. Never a fixed sleep.
+ * fail after `timeoutMs` with `what` (a string, or a function giving one at that moment) in the message. Never a
+ * fixed sleep.
  */
 export async function waitFor (fn, timeoutMs = 5000, what = 'condition') {
   const deadline = Date.now() + timeoutMs
@@ -92,7 +93,7 @@ export async function waitFor (fn, timeoutMs = 5000, what = 'condition') {
       lastError = e
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message ?? lastError}` : ''}`)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${lastError ? `: ${lastError.message ?? lastError}` : ''}`)
     }
     await sleepTick(25)
   }

@@ -13,13 +13,15 @@ const pusherApp = { appId: 'hooks', key: 'hooks-key', secret: randomSecret() }
 const gw = ownGateway('pusher-webhooks')
 
 // The receiver: answers `status`, keeps every request, and the events of the valid ones.
-const receiver = { status: 200, requests: 0, invalid: 0, events: [] }
+// `refused` keeps the events of the requests it answered with an error: what the gateway had stored and tried.
+const receiver = { status: 200, requests: 0, invalid: 0, events: [], refused: [] }
 const http = createServer((req, res) => {
   let body = ''
   req.on('data', (c) => { body += c })
   req.on('end', () => {
     receiver.requests++
     if (receiver.status !== 200) {
+      try { receiver.refused.push(...JSON.parse(body).events) } catch {}
       res.writeHead(receiver.status).end()
       return
     }
@@ -79,18 +81,22 @@ test('channel, member, client-event, subscription-count and cache-miss webhooks 
   assert.equal(receiver.invalid, 0, 'every webhook passes the SDK validation')
 })
 
-test('webhooks for an endpoint that fails are delivered after it recovers, across a gateway restart', { timeout: 180_000 }, async () => {
+test('webhooks for an endpoint that fails are delivered after it recovers, across a gateway restart', { timeout: 180_000 }, async (t) => {
+  t.after(() => { if (t.passed === false) gw.markFailed() })
   let gateway = gw.gateway ?? await gw.start(env)
   receiver.status = 503
   const failedBefore = receiver.requests
   const name = unique('presence-durable')
+  const channelName = name
   const marker = 'WEBHOOK-OUTBOX-PLAINTEXT-MARKER'
   const sender = client(appOn(gateway), { presence: { user_id: 'sender' } })
   const listener = client(appOn(gateway), { presence: { user_id: 'listener' } })
   const channel = await subscribed(sender, name)
   await subscribed(listener, name)
   channel.trigger('client-note', { marker })
-  await waitFor(() => receiver.requests >= failedBefore + 2, 15_000, 'failed delivery attempts')
+  // Both events were stored (the gateway tried to deliver them) and refused, before the gateway stops.
+  const tried = (name) => receiver.refused.some((e) => e.name === name && e.channel === channelName)
+  await waitFor(() => receiver.requests >= failedBefore + 2 && tried('channel_occupied') && tried('client_event'), 15_000, 'failed delivery attempts of both events')
   assert.ok(!has((e) => e.channel === name))
   sender.disconnect()
   listener.disconnect()
@@ -104,7 +110,8 @@ test('webhooks for an endpoint that fails are delivered after it recovers, acros
   receiver.status = 200
   gateway = await gw.start(env, 'gateway-restarted.log')
   await waitFor(() => has((e) => e.name === 'channel_occupied' && e.channel === name)
-    && has((e) => e.name === 'client_event' && e.channel === name && JSON.parse(e.data).marker === marker), 30_000, 'the stored webhooks after the restart')
+    && has((e) => e.name === 'client_event' && e.channel === name && JSON.parse(e.data).marker === marker), 30_000,
+  () => `the stored webhooks after the restart (delivered for the channel: ${JSON.stringify(receiver.events.filter((e) => e.channel === name).map((e) => e.name))})`)
 })
 
 test.after(() => new Promise((resolve) => http.close(resolve)))
