@@ -5,52 +5,12 @@
 import { readFileSync } from 'node:fs'
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
-import WebSocket from 'ws'
 import { cluster } from '../lib/cluster.mjs'
-import { randomSecret } from '../lib/gateway.mjs'
+import { clusterApp } from '../lib/cluster-clients.mjs'
 import { client as pusherClient, collect, server as pusherServer, subscribed, unique, waitFor } from '../lib/pusher.mjs'
 
-const creds = { projectId: 'hosted-project', apiKey: 'hosted-key', apiSecret: randomSecret() }
-const pusherApp = { appId: 'hosted-app', key: 'hosted-pusher-key', secret: randomSecret() }
-const c = await cluster('hosted', {
-  onCleanup: after,
-  env: {
-    Vault__Bootstrap__ProjectId: creds.projectId,
-    Vault__Bootstrap__ApiKey: creds.apiKey,
-    Vault__Bootstrap__ApiSecret: creds.apiSecret,
-    Vault__Bootstrap__Pusher__AppId: pusherApp.appId,
-    Vault__Bootstrap__Pusher__Key: pusherApp.key,
-    Vault__Bootstrap__Pusher__Secret: pusherApp.secret
-  }
-})
-
-const basic = 'Basic ' + Buffer.from(`${creds.apiKey}:${creds.apiSecret}`).toString('base64')
-const appOn = (gateway) => ({ ...pusherApp, baseUrl: gateway.baseUrl })
-const itemUrl = (gateway, object, key) => `${gateway.baseUrl}/project/${creds.projectId}/cache/notes/${object}/${key}`
-
-async function setItem (gateway, object, key, value) {
-  const res = await fetch(itemUrl(gateway, object, key), {
-    method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: JSON.stringify({ value })
-  })
-  await res.arrayBuffer()
-  return res.status
-}
-
-async function getItem (gateway, object, key) {
-  const res = await fetch(itemUrl(gateway, object, key), { headers: { authorization: basic } })
-  return res.status === 200 ? (await res.json()).value : res.status
-}
-
-/** A raw Vaultrice socket on `object` through `gateway`, with the frames it receives. */
-async function openSocket (gateway, object) {
-  const token = await (await fetch(`${gateway.baseUrl}/project/${creds.projectId}/auth/token`, { headers: { authorization: basic } })).text()
-  const ws = new WebSocket(`${gateway.baseUrl.replace('http', 'ws')}/project/${creds.projectId}/ws/notes/${object}?auth=${encodeURIComponent('Bearer ' + token)}`)
-  const frames = []
-  ws.on('message', (m) => frames.push(JSON.parse(m.toString())))
-  ws.on('error', () => {})
-  await waitFor(() => frames.some((f) => f.event === 'connected'), 20_000, 'connected')
-  return { ws, frames }
-}
+const { env, appOn, setItem, getItem, openSocket } = clusterApp('hosted')
+const c = await cluster('hosted', { onCleanup: after, env })
 
 const setItemEvents = (frames) => frames.filter((f) => f.event === 'setItem').map((f) => f.payload.prop)
 

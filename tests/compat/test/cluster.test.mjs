@@ -4,51 +4,13 @@
 import { readFileSync } from 'node:fs'
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
-import WebSocket from 'ws'
 import { cluster } from '../lib/cluster.mjs'
-import { randomSecret } from '../lib/gateway.mjs'
+import { clusterApp } from '../lib/cluster-clients.mjs'
 import { client as pusherClient, collect, server as pusherServer, subscribed, unique, waitFor } from '../lib/pusher.mjs'
 import { assertExactlyOnceInOrder, startProbe } from '../lib/probe.mjs'
 
-const creds = { projectId: 'cluster-project', apiKey: 'cluster-key', apiSecret: randomSecret() }
-const pusherApp = { appId: 'cluster-app', key: 'cluster-pusher-key', secret: randomSecret() }
-const c = await cluster('cluster', {
-  onCleanup: after,
-  env: {
-    Vault__Bootstrap__ProjectId: creds.projectId,
-    Vault__Bootstrap__ApiKey: creds.apiKey,
-    Vault__Bootstrap__ApiSecret: creds.apiSecret,
-    Vault__Bootstrap__Pusher__AppId: pusherApp.appId,
-    Vault__Bootstrap__Pusher__Key: pusherApp.key,
-    Vault__Bootstrap__Pusher__Secret: pusherApp.secret
-  }
-})
-
-const basic = 'Basic ' + Buffer.from(`${creds.apiKey}:${creds.apiSecret}`).toString('base64')
-const appOn = (gateway) => ({ ...pusherApp, baseUrl: gateway.baseUrl })
-
-async function setItem (gateway, object, key, value) {
-  const res = await fetch(`${gateway.baseUrl}/project/${creds.projectId}/cache/notes/${object}/${key}`, {
-    method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: JSON.stringify({ value })
-  })
-  return res.status
-}
-
-/** A raw Vaultrice socket on `object` through `gateway`, with its frames and connection id once connected. */
-async function openSocket (gateway, object) {
-  const token = await (await fetch(`${gateway.baseUrl}/project/${creds.projectId}/auth/token`, { headers: { authorization: basic } })).text()
-  const ws = new WebSocket(`${gateway.baseUrl.replace('http', 'ws')}/project/${creds.projectId}/ws/notes/${object}?auth=${encodeURIComponent('Bearer ' + token)}`)
-  const frames = []
-  ws.on('message', (m) => frames.push(JSON.parse(m.toString())))
-  ws.on('error', () => {})
-  await waitFor(() => frames.some((f) => f.event === 'connected'), 20_000, 'connected')
-  return { ws, frames, id: frames.find((f) => f.event === 'connected').connectionId }
-}
-
-async function getItem (gateway, object, key) {
-  const res = await fetch(`${gateway.baseUrl}/project/${creds.projectId}/cache/notes/${object}/${key}`, { headers: { authorization: basic } })
-  return res.status === 200 ? (await res.json()).value : res.status
-}
+const { creds, env, basic, appOn, setItem, getItem, openSocket } = clusterApp('cluster')
+const c = await cluster('cluster', { onCleanup: after, env })
 
 test('two silos and two gateways start on PostgreSQL after the migration', { timeout: 240_000 }, async (t) => {
   t.after(() => { if (t.passed === false) c.markFailed() })
