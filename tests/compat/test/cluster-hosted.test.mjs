@@ -7,9 +7,9 @@ import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { cluster } from '../lib/cluster.mjs'
 import { clusterApp } from '../lib/cluster-clients.mjs'
-import { client as pusherClient, collect, server as pusherServer, subscribed, unique, waitFor } from '../lib/pusher.mjs'
+import { unique, waitFor } from '../lib/pusher.mjs'
 
-const { env, appOn, setItem, getItem, openSocket } = clusterApp('hosted')
+const { env, setItem, getItem, openSocket, presenceAcross, steadyWrites } = clusterApp('hosted')
 const c = await cluster('hosted', { onCleanup: after, env })
 
 const setItemEvents = (frames) => frames.filter((f) => f.event === 'setItem').map((f) => f.payload.prop)
@@ -48,23 +48,7 @@ test('writes through any gateway are stored once and pushed to sockets on every 
 
 test('pusher presence across nodes: one user counted once, events through either node reach both', { timeout: 60_000 }, async () => {
   const [one, two] = c.gateways
-  const name = unique('presence-hosted')
-  const alice = pusherClient(appOn(one), { presence: { user_id: 'alice' } })
-  const aliceChannel = await subscribed(alice, name)
-  const added = collect(aliceChannel, 'pusher:member_added')
-  const bob = pusherClient(appOn(two), { presence: { user_id: 'bob' } })
-  const bobChannel = await subscribed(bob, name)
-  assert.equal(bobChannel.members.count, 2)
-  await waitFor(() => added.some((a) => a.data.id === 'bob'), 20_000, 'member_added on node one')
-  const alice2 = pusherClient(appOn(two), { presence: { user_id: 'alice' } })
-  await subscribed(alice2, name)
-  const info = await (await pusherServer(appOn(one)).get({ path: `/channels/${name}`, params: { info: 'user_count,subscription_count' } })).json()
-  assert.deepEqual(info, { occupied: true, user_count: 2, subscription_count: 3 })
-  const seenByAlice = collect(aliceChannel, 'news')
-  const seenByBob = collect(bobChannel, 'news')
-  await pusherServer(appOn(two)).trigger(name, 'news', { n: 1 })
-  await waitFor(() => seenByAlice.length === 1 && seenByBob.length === 1, 20_000, 'a REST event through node two on both nodes')
-  for (const p of [alice, alice2, bob]) p.disconnect()
+  await presenceAcross(one, two)
 })
 
 test('a node killed with SIGKILL under a steady write load loses no acknowledged write; the other node keeps serving', { timeout: 180_000 }, async () => {
@@ -74,19 +58,7 @@ test('a node killed with SIGKILL under a steady write load loses no acknowledged
   // A subscriber per object on the surviving node: events keep coming once the objects are back.
   const watchers = []
   for (const object of objects) watchers.push({ object, ...(await openSocket(survivor, object)) })
-  const acknowledged = []
-  const failed = []
-  let running = true
-  const writers = Array.from({ length: 4 }, (_, w) => (async () => {
-    for (let i = 0; running; i++) {
-      const object = objects[(w + i) % objects.length]
-      const key = `w${w}-${i}`
-      let status
-      try { status = await setItem(others[(w + i) % others.length], object, key, i) } catch { status = 'error' }
-      if (status === 200) acknowledged.push({ object, key, value: i })
-      else failed.push({ object, key, status })
-    }
-  })())
+  const { acknowledged, failed, stop } = steadyWrites(others, objects)
   await waitFor(() => acknowledged.length >= 40, 30_000, 'load before the kill')
   await doomed.stop('SIGKILL')
   c.silos.splice(c.silos.indexOf(doomed), 1)
@@ -94,8 +66,7 @@ test('a node killed with SIGKILL under a steady write load loses no acknowledged
   const atKill = acknowledged.length
   // The dead node's objects activate on the survivor once it is declared dead; writes succeed again on every object.
   await waitFor(() => objects.every((o) => acknowledged.slice(atKill).some((a) => a.object === o)), 90_000, 'acknowledged writes on every object after the kill')
-  running = false
-  await Promise.all(writers)
+  await stop()
   for (const { object, key, value } of acknowledged) {
     assert.equal(await getItem(survivor, object, key), value, `acknowledged write ${object}/${key} lost`)
   }

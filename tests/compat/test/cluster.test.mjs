@@ -9,7 +9,7 @@ import { clusterApp } from '../lib/cluster-clients.mjs'
 import { client as pusherClient, collect, server as pusherServer, subscribed, unique, waitFor } from '../lib/pusher.mjs'
 import { assertExactlyOnceInOrder, startProbe } from '../lib/probe.mjs'
 
-const { creds, env, basic, appOn, setItem, getItem, openSocket } = clusterApp('cluster')
+const { creds, env, basic, appOn, setItem, getItem, openSocket, presenceAcross, steadyWrites } = clusterApp('cluster')
 const c = await cluster('cluster', { onCleanup: after, env })
 
 test('two silos and two gateways start on PostgreSQL after the migration', { timeout: 240_000 }, async (t) => {
@@ -40,23 +40,7 @@ test('a write through one gateway is read and pushed through the other', { timeo
 
 test('pusher presence across gateways: members seen on both, one user counted once, REST from either', { timeout: 60_000 }, async () => {
   const [one, two] = c.gateways
-  const name = unique('presence-cluster')
-  const alice = pusherClient(appOn(one), { presence: { user_id: 'alice' } })
-  const aliceChannel = await subscribed(alice, name)
-  const added = collect(aliceChannel, 'pusher:member_added')
-  const bob = pusherClient(appOn(two), { presence: { user_id: 'bob' } })
-  const bobChannel = await subscribed(bob, name)
-  assert.equal(bobChannel.members.count, 2)
-  await waitFor(() => added.some((a) => a.data.id === 'bob'), 20_000, 'member_added on gateway one')
-  // Alice again, through gateway two: still two users.
-  const alice2 = pusherClient(appOn(two), { presence: { user_id: 'alice' } })
-  await subscribed(alice2, name)
-  const info = await (await pusherServer(appOn(one)).get({ path: `/channels/${name}`, params: { info: 'user_count,subscription_count' } })).json()
-  assert.deepEqual(info, { occupied: true, user_count: 2, subscription_count: 3 })
-  const seen = collect(bobChannel, 'news')
-  await pusherServer(appOn(one)).trigger(name, 'news', { n: 1 })
-  await waitFor(() => seen.length === 1, 20_000, 'a REST event through gateway one at a client of gateway two')
-  for (const p of [alice, alice2, bob]) p.disconnect()
+  await presenceAcross(one, two)
 })
 
 test('a gateway killed with SIGKILL leaves no ghost members: they leave within the feed lease', { timeout: 90_000 }, async () => {
@@ -164,9 +148,6 @@ test('native clients whose gateway dies resume by sequence through the proxy: no
 test('a silo killed with SIGKILL under a steady write load loses no acknowledged write; the cluster keeps serving', { timeout: 180_000 }, async () => {
   const gateways = c.gateways
   const objects = Array.from({ length: 8 }, () => unique('load'))
-  const acknowledged = []
-  const failed = []
-  let running = true
   // A native subscriber of one of the objects: across the kill it must end up with every acknowledged write, from
   // events (exactly once, in order) or, when the object lost unsealed history, from the refetch it was told to do.
   const probe = await startProbe({ url: gateways[0].baseUrl, creds, cls: 'notes', object: objects[0], onCleanup: after })
@@ -186,24 +167,14 @@ test('a silo killed with SIGKILL under a steady write load loses no acknowledged
   const channelName = unique('presence-silo')
   const pusherUsers = gateways.map((g, i) => pusherClient(appOn(g), { presence: { user_id: `user${i}` } }))
   await Promise.all(pusherUsers.map((p) => subscribed(p, channelName)))
-  const writers = Array.from({ length: 4 }, (_, w) => (async () => {
-    for (let i = 0; running; i++) {
-      const object = objects[(w + i) % objects.length]
-      const key = `w${w}-${i}`
-      let status
-      try { status = await setItem(gateways[(w + i) % gateways.length], object, key, i) } catch { status = 'error' }
-      if (status === 200) acknowledged.push({ object, key, value: i })
-      else failed.push({ object, key, status })
-    }
-  })())
+  const { acknowledged, failed, stop } = steadyWrites(gateways, objects)
   await waitFor(() => acknowledged.length >= 40, 30_000, 'load before the kill')
   await c.silos[0].stop('SIGKILL')
   c.silos.shift()
   const atKill = acknowledged.length
   // The objects reactivate on the surviving silo once the dead one is declared dead; writes succeed again.
   await waitFor(() => acknowledged.length >= atKill + 40, 90_000, 'acknowledged writes after the kill')
-  running = false
-  await Promise.all(writers)
+  await stop()
   for (const { object, key, value } of acknowledged) {
     assert.equal(await getItem(gateways[0], object, key), value, `acknowledged write ${object}/${key} lost`)
   }
