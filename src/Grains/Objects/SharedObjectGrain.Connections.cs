@@ -11,6 +11,7 @@ public sealed partial class SharedObjectGrain
 
     public Task<IReadOnlyList<PresenceEntry>> GetPresence()
     {
+        CheckPlaceWhileUsed();
         IReadOnlyList<PresenceEntry> entries = [.. _presence.Values.OrderBy(e => e.JoinedAt)];
         return Task.FromResult(entries);
     }

@@ -71,7 +71,7 @@ public sealed partial class SharedObjectGrain
     /// <summary>Numbers the events and completes once a storage write holding them finished and they were pushed.</summary>
     private Task CommitAsync(IReadOnlyList<ObjectEvent> events)
     {
-        CheckPlaceWhileWritten();
+        CheckPlaceWhileUsed();
         PurgeExpired();
         _unpublished.AddRange(Number(events));
         return PersistAsync();
@@ -160,6 +160,13 @@ public sealed partial class SharedObjectGrain
 
     /// <summary>Waits until everything applied so far is stored, so a read never returns a change that could still be lost.</summary>
     private Task DurableAsync() => (_nextWrite ?? _currentWrite)?.Task ?? Task.CompletedTask;
+
+    /// <summary>A read waits for the writes before it to be stored; reads keep an object active too, so they check its place.</summary>
+    private Task ReadableAsync()
+    {
+        CheckPlaceWhileUsed();
+        return DurableAsync();
+    }
 
     private ObjectEvent[] Number(IReadOnlyList<ObjectEvent> events)
     {

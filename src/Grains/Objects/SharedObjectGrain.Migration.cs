@@ -28,10 +28,10 @@ public sealed partial class SharedObjectGrain : IGrainMigrationParticipant
     }
 
     /// <summary>
-    /// An object without subscribers has no housekeeping, but steady writes keep it from being collected too: its writes
-    /// check its place, at most once per <c>Vault:Objects:PurgeInterval</c>.
+    /// An object without subscribers has no housekeeping, but steady writes or reads keep it from being collected too:
+    /// its calls check its place, at most once per <c>Vault:Objects:PurgeInterval</c>.
     /// </summary>
-    private void CheckPlaceWhileWritten()
+    private void CheckPlaceWhileUsed()
     {
         if (_housekeeping is not null || _membership is null)
         {

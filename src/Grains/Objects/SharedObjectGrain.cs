@@ -118,13 +118,13 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
 
     public async Task<ItemView?> GetItem(string key)
     {
-        await DurableAsync();
+        await ReadableAsync();
         return LiveItem(key, Now);
     }
 
     public async Task<IReadOnlyDictionary<string, ItemView>> GetItems(IReadOnlyList<string> keys)
     {
-        await DurableAsync();
+        await ReadableAsync();
         var now = Now;
         var result = new Dictionary<string, ItemView>(StringComparer.Ordinal);
         foreach (var key in keys)
@@ -140,7 +140,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
 
     public async Task<IReadOnlyDictionary<string, ItemView>> GetAll(string? prefix)
     {
-        await DurableAsync();
+        await ReadableAsync();
         var now = Now;
         return State.Items
             .Where(p => p.Value.ExpiresAt > now && (prefix is null || p.Key.StartsWith(prefix, StringComparison.Ordinal)))
@@ -149,7 +149,7 @@ public sealed partial class SharedObjectGrain : Grain, ISharedObjectGrain
 
     public async Task<IReadOnlyList<string>> GetKeys(string? prefix)
     {
-        await DurableAsync();
+        await ReadableAsync();
         var now = Now;
         return [.. State.Items
             .Where(p => p.Value.ExpiresAt > now && (prefix is null || p.Key.StartsWith(prefix, StringComparison.Ordinal)))

@@ -188,6 +188,21 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
 
             await WriteBusyAsync();
 
+            // Objects written once and then only read, all the time (so never collected either).
+            var read = Enumerable.Range(0, 12).Select(i => new ObjectAddress("p", "c", $"read-{i}").GrainKey).ToList();
+            foreach (var key in read)
+            {
+                await objects.Get(key).SetItem(new SetItemCommand("k", $"\"{key}\"", null, false, null, null));
+            }
+
+            async Task ReadBusyAsync()
+            {
+                foreach (var key in read)
+                {
+                    Assert.Equal($"\"{key}\"", (await objects.Get(key).GetItem("k"))?.ValueJson);
+                }
+            }
+
             // Presence channels, each with one subscribed socket of a gateway feed (an observer on the main client).
             await main.GetGrain<IPusherAppsGrain>(IPusherAppsGrain.Key).Upsert(new PusherApp("app", "app-key", RandomNumberGenerator.GetBytes(32), false, false, false, false, 100, true, []));
             var channelKeys = Enumerable.Range(0, 24).Select(i => $"app/presence-moving-{i}").ToList();
@@ -205,6 +220,7 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
             var owners = keys.Select(key => main.GetGrain<ISharedObjectGrain>(key).GetGrainId())
                 .Concat(channelKeys.Select(key => main.GetGrain<IChannelGrain>(key).GetGrainId()))
                 .Concat(busy.Select(key => main.GetGrain<ISharedObjectGrain>(key).GetGrainId()))
+                .Concat(read.Select(key => main.GetGrain<ISharedObjectGrain>(key).GetGrainId()))
                 .ToDictionary(id => id, id => OwnerSilo.Of(id, silos)!);
             var firstSilo = first.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
             var movers = keys.Where(key => !firstSilo.Equals(owners[main.GetGrain<ISharedObjectGrain>(key).GetGrainId()])).ToList();
@@ -212,10 +228,12 @@ public sealed class DirectRoutingTests(PostgresServer postgres)
             Assert.NotEmpty(movers);
             Assert.NotEmpty(movingChannels);
             Assert.Contains(busy, key => !firstSilo.Equals(owners[main.GetGrain<ISharedObjectGrain>(key).GetGrainId()]));
+            Assert.Contains(read, key => !firstSilo.Equals(owners[main.GetGrain<ISharedObjectGrain>(key).GetGrainId()]));
             await Wait.UntilAsync(
                 async () =>
                 {
                     await WriteBusyAsync();
+                    await ReadBusyAsync();
                     // While one moves, both its old and its new activation may be listed.
                     var placed = (await main.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics()).ToLookup(s => s.GrainId, s => s.SiloAddress);
                     return owners.All(owner => placed[owner.Key].SequenceEqual([owner.Value]));
