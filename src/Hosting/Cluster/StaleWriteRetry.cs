@@ -13,14 +13,32 @@ namespace OrleansVault.Hosting.Cluster;
 /// </summary>
 public sealed class StaleWriteRetry : IOutgoingGrainCallFilter
 {
-    public async Task Invoke(IOutgoingGrainCallContext context)
+    // Every other call (feed pushes, channels, projects) passes straight through, without a state machine of its own.
+    public Task Invoke(IOutgoingGrainCallContext context) =>
+        context.Grain is ISharedObjectGrain ? InvokeOnceMoreIfStaleAsync(context) : context.Invoke();
+
+    private static async Task InvokeOnceMoreIfStaleAsync(IOutgoingGrainCallContext context)
     {
+        // A call to an activation in this process (a gateway hosting its silo) hands the request itself to the callee,
+        // which clears its arguments once it ran: keep them, to make the same call again.
+        var request = context.Request;
+        var arguments = new object?[request.GetArgumentCount()];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            arguments[i] = request.GetArgument(i);
+        }
+
         try
         {
             await context.Invoke();
         }
-        catch (InconsistentStateException) when (context.Grain is ISharedObjectGrain)
+        catch (InconsistentStateException)
         {
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                request.SetArgument(i, arguments[i]!);
+            }
+
             await context.Invoke();
         }
     }
